@@ -1,0 +1,212 @@
+/* The engine: decoder -> connection table -> events. Pure: no syscalls. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow/flow.h"
+#include "flow/table.h"
+#include "util/uid.h"
+
+struct engine {
+	struct engine_config cfg;
+	struct engine_sink sink;
+	struct decoder *dec;
+	struct flow_table *flows;
+	struct flow_timeouts timeouts;
+	struct uid_gen uids;
+	struct netset default_local;
+	const struct netset *local;
+	struct engine_stats stats;
+	struct packet pkt; /* reused for every packet: no allocation per packet */
+};
+
+void engine_config_defaults(struct engine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_flows = 262144;
+	cfg->uid_seed = 1;
+	cfg->frag_max_datagrams = 1024;
+}
+
+struct engine *engine_create(const struct engine_config *cfg, const struct engine_sink *sink)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->cfg = *cfg;
+	e->sink = *sink;
+	struct decoder_config dc = {
+		.ignore_checksums = cfg->ignore_checksums,
+		.frag_max_datagrams = cfg->frag_max_datagrams,
+		.frag_timeout = KG_SEC(30),
+	};
+	e->dec = decoder_create(&dc);
+	e->flows = flow_table_create(cfg->max_flows, cfg->uid_seed ^ 0x6b6e6f636b677264ULL);
+	if (!e->dec || !e->flows) {
+		engine_destroy(e);
+		return NULL;
+	}
+	flow_timeouts_default(&e->timeouts);
+	uid_gen_init(&e->uids, cfg->uid_seed);
+	if (cfg->local_nets) {
+		e->local = cfg->local_nets;
+	} else {
+		netset_zeek_local_default(&e->default_local);
+		e->local = &e->default_local;
+	}
+	return e;
+}
+
+void engine_destroy(struct engine *e)
+{
+	if (!e)
+		return;
+	decoder_destroy(e->dec);
+	flow_table_destroy(e->flows);
+	free(e);
+}
+
+static void remove_conn(struct engine *e, struct conn *c)
+{
+	struct conn_record rec;
+	conn_fill_record(c, e->local, &rec);
+	if (e->sink.conn_done)
+		e->sink.conn_done(e->sink.ctx, &rec);
+	e->stats.records++;
+	flow_table_remove(e->flows, c);
+}
+
+/* Network time moves to `now`: every timer due by then fires first, as in
+ * Zeek, so a packet after its flow's deadline starts a new connection. */
+static void expire_due(struct engine *e, kg_time now)
+{
+	struct conn *c;
+	while ((c = flow_table_due(e->flows, now)) != NULL) {
+		if (conn_expire(c, now, &e->timeouts))
+			remove_conn(e, c);
+		else
+			flow_table_schedule(e->flows, c, conn_next_deadline(c));
+	}
+}
+
+static struct conn *new_conn(struct engine *e, const struct packet *p, const struct flow_key *k)
+{
+	struct conn *c = flow_table_insert(e->flows, k);
+	if (!c) {
+		/* Full: the connection idle the longest makes room, and is logged. */
+		struct conn *victim = flow_table_oldest(e->flows);
+		if (!victim)
+			return NULL;
+		remove_conn(e, victim);
+		e->stats.flows_evicted++;
+		c = flow_table_insert(e->flows, k);
+		if (!c)
+			return NULL;
+	}
+	conn_init(c, p, flow_flip_at_creation(p), p->ts, &e->timeouts);
+	uid_next(&e->uids, c->uid);
+	e->stats.flows_created++;
+	return c;
+}
+
+/* Whether ConnSize sees this packet (it runs after the protocol's checks). */
+static bool counted_by_connsize(const struct conn *c, const struct packet *p)
+{
+	switch (c->proto) {
+	case TRANSPORT_TCP:
+	case TRANSPORT_UDP:
+		return p->csum != L4_CSUM_BAD;
+	case TRANSPORT_ICMP:
+		return p->csum != L4_CSUM_BAD && !p->truncated;
+	case TRANSPORT_UNKNOWN:
+		return true;
+	}
+	return false;
+}
+
+static void process_packet(struct engine *e, const struct packet *p)
+{
+	struct flow_key k;
+	flow_key_from_packet(p, &k);
+	struct conn *c = flow_table_lookup(e->flows, &k);
+	if (c && c->proto == TRANSPORT_TCP && tcp_is_reuse(c, p)) {
+		remove_conn(e, c);
+		c = NULL;
+	}
+	if (!c) {
+		c = new_conn(e, p, &k);
+		if (!c)
+			return;
+	}
+	/* Decided before the protocol code runs: a flip inside this packet
+	 * leaves ConnSize counting it with the old direction, as Zeek does. */
+	bool is_orig = conn_packet_is_orig(c, p);
+	switch (c->proto) {
+	case TRANSPORT_TCP:
+		tcp_process(c, p, is_orig, &e->timeouts);
+		break;
+	case TRANSPORT_UDP:
+		udp_process(c, p, is_orig, &e->timeouts);
+		break;
+	case TRANSPORT_ICMP:
+		icmp_process(c, p, is_orig);
+		break;
+	case TRANSPORT_UNKNOWN:
+		unknown_ip_process(c, p, is_orig);
+		break;
+	}
+	if (counted_by_connsize(c, p))
+		conn_count_packet(c, is_orig, p->ip_len);
+	flow_table_touch(e->flows, c);
+	flow_table_schedule(e->flows, c, conn_next_deadline(c));
+}
+
+enum verdict engine_frame(struct engine *e, int linktype, kg_time ts, const uint8_t *frame,
+			  uint32_t caplen)
+{
+	e->stats.packets++;
+	expire_due(e, ts);
+	if (decoder_frame(e->dec, linktype, ts, frame, caplen, &e->pkt) == DECODE_OK)
+		process_packet(e, &e->pkt);
+	e->stats.flows_active = flow_table_count(e->flows);
+	return VERDICT_ACCEPT;
+}
+
+enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, uint32_t caplen)
+{
+	e->stats.packets++;
+	expire_due(e, ts);
+	if (decoder_ip(e->dec, ts, ip, caplen, &e->pkt) == DECODE_OK)
+		process_packet(e, &e->pkt);
+	e->stats.flows_active = flow_table_count(e->flows);
+	return VERDICT_ACCEPT;
+}
+
+void engine_tick(struct engine *e, kg_time now)
+{
+	expire_due(e, now);
+	e->stats.flows_active = flow_table_count(e->flows);
+}
+
+void engine_finish(struct engine *e)
+{
+	/* Zeek drains every remaining connection with the state it has now. */
+	size_t cap = flow_table_capacity(e->flows);
+	for (size_t i = 0; i < cap; i++) {
+		struct conn *c = flow_table_at(e->flows, i);
+		if (c)
+			remove_conn(e, c);
+	}
+	e->stats.flows_active = 0;
+}
+
+const struct engine_stats *engine_stats(const struct engine *e)
+{
+	return &e->stats;
+}
+
+const struct decoder_stats *engine_decoder_stats(const struct engine *e)
+{
+	return decoder_stats(e->dec);
+}

@@ -1,0 +1,59 @@
+/* The pure core: packets and time in, verdicts and events out. No syscalls.
+ * Offline replay and the live NFQUEUE daemon are both thin adapters around it. */
+#ifndef KG_ENGINE_H
+#define KG_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+#include "flow/conn_record.h"
+#include "util/kgtime.h"
+#include "util/netset.h"
+
+enum verdict { VERDICT_ACCEPT, VERDICT_DROP };
+
+/* Where the engine's events go. Callbacks run synchronously inside
+ * engine_packet()/engine_tick()/engine_finish(); they must not block. */
+struct engine_sink {
+	void *ctx;
+	void (*conn_done)(void *ctx, const struct conn_record *rec);
+};
+
+struct engine_config {
+	size_t max_flows;	 /* connection table capacity; oldest idle evicted beyond */
+	bool ignore_checksums;	 /* zeek -C */
+	uint64_t uid_seed;	 /* uids are deterministic for a given seed */
+	const struct netset *local_nets; /* NULL: Zeek's default private space */
+	size_t frag_max_datagrams;
+};
+
+struct engine_stats {
+	uint64_t packets;
+	uint64_t flows_created;
+	uint64_t flows_active;
+	uint64_t flows_evicted; /* removed early because the table was full */
+	uint64_t records;	/* conn records emitted */
+};
+
+struct engine;
+
+void engine_config_defaults(struct engine_config *cfg);
+struct engine *engine_create(const struct engine_config *cfg, const struct engine_sink *sink);
+void engine_destroy(struct engine *e);
+
+/* One captured frame of the given link type. Expires due timers first. */
+enum verdict engine_frame(struct engine *e, int linktype, kg_time ts, const uint8_t *frame,
+			  uint32_t caplen);
+/* One packet starting at its IP header (NFQUEUE). */
+enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, uint32_t caplen);
+/* Advance time without a packet (live mode when idle). */
+void engine_tick(struct engine *e, kg_time now);
+/* End of input: run pending attempt timers, then flush every connection. */
+void engine_finish(struct engine *e);
+
+const struct engine_stats *engine_stats(const struct engine *e);
+const struct decoder_stats *engine_decoder_stats(const struct engine *e);
+
+#endif
