@@ -139,12 +139,14 @@ static void process_packet(struct engine *e, const struct packet *p)
 		if (!c)
 			return;
 	}
-	/* Decided before the protocol code runs: a flip inside this packet
-	 * leaves ConnSize counting it with the old direction, as Zeek does. */
 	bool is_orig = conn_packet_is_orig(c, p);
 	switch (c->proto) {
 	case TRANSPORT_TCP:
 		tcp_process(c, p, is_orig, &e->timeouts);
+		/* A TCP flip inside this packet (^h) counts it with the new
+		 * roles (core.conn-size-flip); an application analyzer's flip
+		 * (DNS) leaves ConnSize with the old direction. */
+		is_orig = conn_packet_is_orig(c, p);
 		break;
 	case TRANSPORT_UDP:
 		udp_process(c, p, is_orig, &e->timeouts);
@@ -179,6 +181,15 @@ enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, u
 	expire_due(e, ts);
 	if (decoder_ip(e->dec, ts, ip, caplen, &e->pkt) == DECODE_OK)
 		process_packet(e, &e->pkt);
+	e->stats.flows_active = flow_table_count(e->flows);
+	return VERDICT_ACCEPT;
+}
+
+enum verdict engine_decoded(struct engine *e, const struct packet *p)
+{
+	e->stats.packets++;
+	expire_due(e, p->ts);
+	process_packet(e, p);
 	e->stats.flows_active = flow_table_count(e->flows);
 	return VERDICT_ACCEPT;
 }

@@ -48,6 +48,8 @@ enum verdict engine_frame(struct engine *e, int linktype, kg_time ts, const uint
 			  uint32_t caplen);
 /* One packet starting at its IP header (NFQUEUE). */
 enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, uint32_t caplen);
+/* An already decoded packet (tests, and adapters that decode themselves). */
+enum verdict engine_decoded(struct engine *e, const struct packet *p);
 /* Advance time without a packet (live mode when idle). */
 void engine_tick(struct engine *e, kg_time now);
 /* End of input: run pending attempt timers, then flush every connection. */
