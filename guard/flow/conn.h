@@ -88,6 +88,12 @@ struct conn {
 
 	uint64_t missed_bytes; /* content gaps reported, both directions */
 
+	/* Content analysis (owned by analyze/analysis.c). */
+	uint32_t content_slot; /* index into the content pool, or UINT32_MAX */
+	uint32_t http_slot;    /* index into the HTTP parser pool, or UINT32_MAX */
+	uint8_t service;       /* enum service_id once identified */
+	uint8_t service_state; /* 0 still looking, 1 identified, 2 gave up */
+
 	struct conn_timers timers;
 
 	/* Table bookkeeping (owned by flow/table.c). */

@@ -13,7 +13,8 @@ struct flow_table {
 	struct conn *pool;
 	uint32_t *buckets;
 	uint32_t bucket_mask;
-	uint32_t free_head; /* free slots chained through hash_next */
+	uint32_t free_head; /* freed slots chained through hash_next */
+	uint32_t next_unused; /* slots from here on were never used: no need to touch them at start */
 	size_t count;
 	uint32_t lru_head, lru_tail; /* head = oldest activity */
 	uint32_t *heap;		     /* slot indices ordered by heap_key */
@@ -47,11 +48,8 @@ struct flow_table *flow_table_create(size_t capacity, uint64_t hash_seed)
 	t->bucket_mask = (uint32_t)(nb - 1);
 	for (size_t i = 0; i < nb; i++)
 		t->buckets[i] = NIL;
-	for (size_t i = 0; i < capacity; i++) {
-		t->pool[i].hash_next = i + 1 < capacity ? (uint32_t)(i + 1) : NIL;
-		t->pool[i].heap_pos = NIL;
-	}
-	t->free_head = 0;
+	t->free_head = NIL;
+	t->next_unused = 0;
 	t->lru_head = t->lru_tail = NIL;
 	return t;
 }
@@ -189,11 +187,16 @@ static void lru_append(struct flow_table *t, struct conn *c)
 
 struct conn *flow_table_insert(struct flow_table *t, const struct flow_key *k)
 {
-	if (t->free_head == NIL)
+	uint32_t s;
+	if (t->free_head != NIL) {
+		s = t->free_head;
+		t->free_head = t->pool[s].hash_next;
+	} else if (t->next_unused < t->capacity) {
+		s = t->next_unused++;
+	} else {
 		return NULL;
-	uint32_t s = t->free_head;
+	}
 	struct conn *c = &t->pool[s];
-	t->free_head = c->hash_next;
 	memset(c, 0, sizeof(*c));
 	c->heap_pos = NIL;
 	c->in_use = true;
