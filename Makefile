@@ -88,7 +88,8 @@ CPPCHECK_FLAGS := --std=c11 --enable=warning,style,performance,portability --inl
 	--error-exitcode=1 --quiet -j 2 -Iguard -D_DEFAULT_SOURCE --suppress=missingIncludeSystem
 
 lint:
-	@command -v cppcheck >/dev/null || { echo "lint: cppcheck is not installed (apt-get install cppcheck)" >&2; exit 1; }
+	@command -v cppcheck >/dev/null || \
+		{ echo "lint: cppcheck is not installed (apt-get install cppcheck)" >&2; exit 1; }
 	cppcheck $(CPPCHECK_FLAGS) guard tests/bench
 
 clean:
