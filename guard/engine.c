@@ -139,6 +139,12 @@ static void process_packet(struct engine *e, const struct packet *p)
 		if (!c)
 			return;
 	}
+	if (p->l4_header_bad) {
+		/* Zeek creates the connection, then ignores the packet. */
+		flow_table_touch(e->flows, c);
+		flow_table_schedule(e->flows, c, conn_next_deadline(c));
+		return;
+	}
 	bool is_orig = conn_packet_is_orig(c, p);
 	switch (c->proto) {
 	case TRANSPORT_TCP:

@@ -63,6 +63,8 @@ struct decoder_config {
 	kg_time frag_timeout;	   /* <= 0: none, like Zeek's default; the pool still evicts */
 };
 
+/* packets = decoded + skipped. reason[] counts each skipped packet once, plus
+ * decoded packets with l4_header_bad, plus evicted or expired datagrams. */
 struct decoder_stats {
 	uint64_t packets;
 	uint64_t decoded;

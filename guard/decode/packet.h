@@ -54,6 +54,10 @@ struct packet {
 	uint8_t icmp_type, icmp_code;
 
 	/* TCP only. */
+	/* The 20 bytes with the ports are there, but the data offset is < 5 or past
+	 * the segment or the capture. Zeek still creates the connection, then
+	 * ignores the packet (TCP.cc ExtractTCP_Header): only ports are set. */
+	bool l4_header_bad;
 	uint8_t tcp_flags;
 	uint32_t seq, ack;
 	uint16_t window;
