@@ -1,13 +1,15 @@
 # knockguard build. `make` builds; `make check` installs missing Debian packages
-# (when root), builds, runs the unit tests plain and under ASan+UBSan, then the
-# Zeek conformance kit when ../shared is present.
+# (when root), builds with gcc and clang, runs the unit tests plain and under
+# ASan+UBSan, the Zeek conformance kit and the no-false-alarm replay when
+# ../shared is present, then (as root) the syslog end-to-end test against a
+# private rsyslogd and the capture fixtures recorded from real peers.
 
 CC      ?= cc
 BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -g $(OPT) -Iguard
-LDLIBS  += -lpcap -lm
+LDLIBS  += -lpcap -lm -liniparser
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -21,7 +23,7 @@ SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps unit unit-asan check conformance bench bench-tools demo clean format lint
+.PHONY: all deps unit unit-asan check conformance fixtures bench bench-tools demo clean format lint
 
 all: $(BUILD)/knockguard
 
@@ -54,6 +56,30 @@ unit-asan:
 
 conformance: $(BUILD)/knockguard
 	@tests/conformance/run.sh $(BUILD)/knockguard
+	@tests/conformance/false_alarms.sh $(BUILD)/knockguard
+
+# Capture fixtures recorded from real peers (knockd, fwknop, sshd, openvpn,
+# wireguard-go, nmap, a BITS-like server) in private netns, then replayed and
+# checked against tests/fixtures/expected.tsv. Needs root (skips otherwise).
+# FIXTURES_DIR=dir keeps the pcaps there.
+FIXTURES_DIR ?=
+fixtures: $(BUILD)/knockguard
+	@tests/fixtures/install-peers.sh
+	@d='$(FIXTURES_DIR)'; \
+	if [ -z "$$d" ]; then d=$$(mktemp -d "$${TMPDIR:-/tmp}/kg-fixtures.XXXXXX") && trap 'rm -rf "$$d"' EXIT; \
+	else mkdir -p "$$d"; fi; \
+	tests/fixtures/record.sh "$$d"; r=$$?; \
+	tests/fixtures/check.sh $(BUILD)/knockguard "$$d" && [ $$r -eq 0 ]
+
+# End-to-end tests against real daemons (they need root and skip without it).
+.PHONY: e2e
+E2E_BINS := $(BUILD)/tests/e2e/send_alert
+
+$(BUILD)/tests/e2e/send_alert: $(BUILD)/tests/e2e/send_alert.o $(BUILD)/libguard.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+e2e: $(E2E_BINS)
+	@set -e; for t in tests/e2e/*.sh; do echo "== $$t"; $$t $(BUILD); done
 
 check: deps
 	$(MAKE) all
@@ -61,6 +87,8 @@ check: deps
 	$(MAKE) unit-asan
 	$(MAKE) CC=clang BUILD=build-clang all
 	$(MAKE) conformance
+	$(MAKE) e2e
+	$(MAKE) fixtures
 
 bench: deps
 	$(MAKE) all

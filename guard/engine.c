@@ -1,12 +1,18 @@
 /* The engine: decoder -> connection table -> events. Pure: no syscalls. */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/service.h"
+#include "decode/icmp_error.h"
 #include "flow/flow.h"
 #include "flow/table.h"
 #include "util/uid.h"
+
+/* Detectors age their state at most this often (they also age on every call). */
+#define DETECT_TICK_EVERY KG_MSEC(100)
 
 struct engine {
 	struct engine_config cfg;
@@ -18,8 +24,78 @@ struct engine {
 	struct netset default_local;
 	const struct netset *local;
 	struct engine_stats stats;
+	struct analysis *analysis;
+	struct detect *detect;
+	kg_time last_detect_tick, now;
+	struct alert alert_scratch;
 	struct packet pkt; /* reused for every packet: no allocation per packet */
 };
+
+static void on_service(void *ctx, struct conn *c, const struct service_match *m, kg_time ts)
+{
+	struct engine *e = ctx;
+	detect_service(e->detect, c, m, ts);
+}
+
+static void on_http(void *ctx, const struct http_record *r)
+{
+	struct engine *e = ctx;
+	if (e->sink.http_done)
+		e->sink.http_done(e->sink.ctx, r);
+	detect_http(e->detect, r);
+}
+
+static uint8_t ip_proto_of(enum transport t)
+{
+	switch (t) {
+	case TRANSPORT_TCP:
+		return IPPROTO_NUM_TCP;
+	case TRANSPORT_UDP:
+		return IPPROTO_NUM_UDP;
+	default:
+		return 0;
+	}
+}
+
+/* Detectors that see only part of a flow leave its state out of the alert:
+ * fill it from the connection while it is still in the table. */
+static void enrich_alert(struct engine *e, struct alert *a)
+{
+	uint8_t proto = ip_proto_of(a->proto);
+	if (!proto)
+		return;
+	struct packet probe;
+	memset(&probe, 0, sizeof(probe));
+	probe.src = a->orig_h;
+	probe.dst = a->resp_h;
+	probe.sport = a->orig_p;
+	probe.dport = a->resp_p;
+	probe.ip_proto = proto;
+	struct flow_key k;
+	flow_key_from_packet(&probe, &k);
+	const struct conn *c = flow_table_lookup(e->flows, &k);
+	if (!c || strcmp(c->uid, a->uid) != 0)
+		return;
+	if (!a->service[0] && c->service_state == 1)
+		snprintf(a->service, sizeof(a->service), "%s", service_name(c->service));
+	if (!a->history[0])
+		memcpy(a->history, c->history, sizeof(a->history));
+	if (!a->orig_bytes && !a->resp_bytes && c->proto == TRANSPORT_TCP) {
+		a->orig_bytes = tcp_endpoint_size(c, true);
+		a->resp_bytes = tcp_endpoint_size(c, false);
+	}
+}
+
+static void on_alert(void *ctx, const struct alert *a)
+{
+	struct engine *e = ctx;
+	e->stats.alerts++;
+	if (!e->sink.alert)
+		return;
+	e->alert_scratch = *a;
+	enrich_alert(e, &e->alert_scratch);
+	e->sink.alert(e->sink.ctx, &e->alert_scratch);
+}
 
 void engine_config_defaults(struct engine_config *cfg)
 {
@@ -27,6 +103,8 @@ void engine_config_defaults(struct engine_config *cfg)
 	cfg->max_flows = 262144;
 	cfg->uid_seed = 1;
 	cfg->frag_max_datagrams = 1024;
+	cfg->content_slots = 16384;
+	cfg->http_slots = 1024;
 }
 
 struct engine *engine_create(const struct engine_config *cfg, const struct engine_sink *sink)
@@ -55,6 +133,23 @@ struct engine *engine_create(const struct engine_config *cfg, const struct engin
 		netset_zeek_local_default(&e->default_local);
 		e->local = &e->default_local;
 	}
+	struct analysis_sinks as = {.ctx = e, .service = on_service, .http = on_http};
+	e->analysis = analysis_create(cfg->content_slots, cfg->http_slots, &as);
+	struct detect_sink ds = {.ctx = e, .alert = on_alert};
+	struct detect_config *defaults = NULL;
+	const struct detect_config *detect_cfg = cfg->detect;
+	if (!detect_cfg) {
+		defaults = malloc(sizeof(*defaults));
+		if (defaults)
+			detect_config_defaults(defaults);
+		detect_cfg = defaults;
+	}
+	e->detect = detect_cfg ? detect_create(detect_cfg, e->local, cfg->uid_seed, &ds) : NULL;
+	free(defaults);
+	if (!e->analysis || !e->detect) {
+		engine_destroy(e);
+		return NULL;
+	}
 	return e;
 }
 
@@ -64,13 +159,20 @@ void engine_destroy(struct engine *e)
 		return;
 	decoder_destroy(e->dec);
 	flow_table_destroy(e->flows);
+	analysis_destroy(e->analysis);
+	detect_destroy(e->detect);
 	free(e);
 }
 
 static void remove_conn(struct engine *e, struct conn *c)
 {
 	struct conn_record rec;
+	/* HTTP transactions still open are flushed before the record goes out. */
+	analysis_conn_done(e->analysis, c);
 	conn_fill_record(c, e->local, &rec);
+	if (c->service_logged)
+		snprintf(rec.service, sizeof(rec.service), "%s", service_name(c->service));
+	detect_conn_done(e->detect, c, &rec);
 	if (e->sink.conn_done)
 		e->sink.conn_done(e->sink.ctx, &rec);
 	e->stats.records++;
@@ -81,6 +183,12 @@ static void remove_conn(struct engine *e, struct conn *c)
  * Zeek, so a packet after its flow's deadline starts a new connection. */
 static void expire_due(struct engine *e, kg_time now)
 {
+	if (now > e->now)
+		e->now = now;
+	if (now - e->last_detect_tick >= DETECT_TICK_EVERY) {
+		e->last_detect_tick = now;
+		detect_tick(e->detect, now);
+	}
 	struct conn *c;
 	while ((c = flow_table_due(e->flows, now)) != NULL) {
 		if (conn_expire(c, now, &e->timeouts))
@@ -125,6 +233,27 @@ static bool counted_by_connsize(const struct conn *c, const struct packet *p)
 	return false;
 }
 
+/* An unreachable quoting one of our flows is that flow's knock outcome. */
+static void icmp_error_outcome(struct engine *e, const struct packet *p)
+{
+	struct icmp_quoted_flow q;
+	if (!icmp_quoted_flow(p, &q))
+		return;
+	struct knock_flow f = {.src = q.src, .dst = q.dst, .sport = q.sport, .dport = q.dport,
+			       .ip_proto = q.ip_proto};
+	struct packet quoted;
+	memset(&quoted, 0, sizeof(quoted));
+	quoted.src = q.src;
+	quoted.dst = q.dst;
+	quoted.ip_proto = q.ip_proto;
+	quoted.sport = q.sport;
+	quoted.dport = q.dport;
+	struct flow_key k;
+	flow_key_from_packet(&quoted, &k);
+	const struct conn *c = flow_table_lookup(e->flows, &k);
+	detect_icmp_error(e->detect, &f, p->icmp_type, p->icmp_code, p->ts, c ? c->uid : NULL);
+}
+
 static void process_packet(struct engine *e, const struct packet *p)
 {
 	struct flow_key k;
@@ -134,10 +263,12 @@ static void process_packet(struct engine *e, const struct packet *p)
 		remove_conn(e, c);
 		c = NULL;
 	}
+	bool fresh = false;
 	if (!c) {
 		c = new_conn(e, p, &k);
 		if (!c)
 			return;
+		fresh = true;
 	}
 	if (p->l4_header_bad) {
 		/* Zeek creates the connection, then ignores the packet. */
@@ -166,6 +297,13 @@ static void process_packet(struct engine *e, const struct packet *p)
 	}
 	if (counted_by_connsize(c, p))
 		conn_count_packet(c, is_orig, p->ip_len);
+	if (fresh)
+		detect_conn_new(e->detect, c, p);
+	else
+		detect_conn_packet(e->detect, c, p, is_orig);
+	analysis_packet(e->analysis, c, p, is_orig);
+	if (c->proto == TRANSPORT_ICMP && p->csum != L4_CSUM_BAD && icmp_is_unreachable(p))
+		icmp_error_outcome(e, p);
 	flow_table_touch(e->flows, c);
 	flow_table_schedule(e->flows, c, conn_next_deadline(c));
 }
@@ -215,6 +353,7 @@ void engine_finish(struct engine *e)
 		if (c)
 			remove_conn(e, c);
 	}
+	detect_finish(e->detect, e->now);
 	e->stats.flows_active = 0;
 }
 
@@ -226,4 +365,14 @@ const struct engine_stats *engine_stats(const struct engine *e)
 const struct decoder_stats *engine_decoder_stats(const struct engine *e)
 {
 	return decoder_stats(e->dec);
+}
+
+const struct analysis_stats *engine_analysis_stats(const struct engine *e)
+{
+	return analysis_stats(e->analysis);
+}
+
+const struct detect *engine_detect(const struct engine *e)
+{
+	return e->detect;
 }

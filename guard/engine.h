@@ -7,7 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyze/analysis.h"
+#include "analyze/http.h"
 #include "decode/decode.h"
+#include "detect/alert.h"
+#include "detect/detect.h"
 #include "flow/conn_record.h"
 #include "util/kgtime.h"
 #include "util/netset.h"
@@ -19,6 +23,8 @@ enum verdict { VERDICT_ACCEPT, VERDICT_DROP };
 struct engine_sink {
 	void *ctx;
 	void (*conn_done)(void *ctx, const struct conn_record *rec);
+	void (*http_done)(void *ctx, const struct http_record *rec); /* may be NULL */
+	void (*alert)(void *ctx, const struct alert *a);	     /* may be NULL */
 };
 
 struct engine_config {
@@ -27,6 +33,10 @@ struct engine_config {
 	uint64_t uid_seed;	 /* uids are deterministic for a given seed */
 	const struct netset *local_nets; /* NULL: Zeek's default private space */
 	size_t frag_max_datagrams;
+	size_t content_slots; /* flows being fingerprinted at once */
+	size_t http_slots;    /* HTTP connections parsed at once */
+	/* Detector settings; NULL: every detector with its defaults. */
+	const struct detect_config *detect;
 };
 
 struct engine_stats {
@@ -35,6 +45,7 @@ struct engine_stats {
 	uint64_t flows_active;
 	uint64_t flows_evicted; /* removed early because the table was full */
 	uint64_t records;	/* conn records emitted */
+	uint64_t alerts;
 };
 
 struct engine;
@@ -57,5 +68,7 @@ void engine_finish(struct engine *e);
 
 const struct engine_stats *engine_stats(const struct engine *e);
 const struct decoder_stats *engine_decoder_stats(const struct engine *e);
+const struct analysis_stats *engine_analysis_stats(const struct engine *e);
+const struct detect *engine_detect(const struct engine *e);
 
 #endif

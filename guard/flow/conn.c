@@ -57,7 +57,7 @@ void conn_init(struct conn *c, const struct packet *p, bool flip, kg_time ts,
 	c->heap_key = heap_key;
 	c->hash = hash;
 	c->in_use = true;
-	c->content_slot = c->http_slot = UINT32_MAX;
+	c->content_slot = c->http_slot = c->remote_slot = UINT32_MAX;
 
 	c->ip_proto = p->ip_proto;
 	c->proto = transport_of(p->ip_proto);

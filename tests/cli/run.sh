@@ -210,7 +210,7 @@ good_input() { # good_input NAME FILE ARGS...
 	expect_rc "$name" 0
 	LOG=$T/out-$name/conn.log
 	check "$name: conn.log written" test -f "$LOG"
-	check "$name: nothing else left" test "$(ls "$T/out-$name")" = conn.log
+	check "$name: nothing else left" test "$(ls "$T/out-$name" | tr '\n' ' ')" = "alerts.log conn.log http.log "
 }
 good_input valid "$T/valid.pcap"
 check "valid: 2 records" test "$(data_lines "$LOG")" = 2
