@@ -13,10 +13,19 @@
 #include "detect/alert.h"
 #include "detect/detect.h"
 #include "flow/conn_record.h"
+#include "policy.h"
 #include "util/kgtime.h"
 #include "util/netset.h"
 
 enum verdict { VERDICT_ACCEPT, VERDICT_DROP };
+
+/* A host to put into (or refresh in) the kernel's flagged or blocked sets. */
+struct engine_action {
+	enum policy_action action; /* POLICY_FLAG or POLICY_BLOCK */
+	struct kg_addr addr;
+	kg_time timeout;
+	const struct alert *cause;
+};
 
 /* Where the engine's events go. Callbacks run synchronously inside
  * engine_packet()/engine_tick()/engine_finish(); they must not block. */
@@ -25,6 +34,8 @@ struct engine_sink {
 	void (*conn_done)(void *ctx, const struct conn_record *rec);
 	void (*http_done)(void *ctx, const struct http_record *rec); /* may be NULL */
 	void (*alert)(void *ctx, const struct alert *a);	     /* may be NULL */
+	/* Flag or block a host (live mode: nftables sets). May be NULL. */
+	void (*action)(void *ctx, const struct engine_action *a);
 };
 
 struct engine_config {
@@ -37,6 +48,8 @@ struct engine_config {
 	size_t http_slots;    /* HTTP connections parsed at once */
 	/* Detector settings; NULL: every detector with its defaults. */
 	const struct detect_config *detect;
+	/* Monitor/enforce settings; NULL: monitor, defaults. */
+	const struct policy_config *policy;
 };
 
 struct engine_stats {
@@ -46,6 +59,7 @@ struct engine_stats {
 	uint64_t flows_evicted; /* removed early because the table was full */
 	uint64_t records;	/* conn records emitted */
 	uint64_t alerts;
+	uint64_t verdict_accept, verdict_drop;
 };
 
 struct engine;
@@ -61,6 +75,10 @@ enum verdict engine_frame(struct engine *e, int linktype, kg_time ts, const uint
 enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, uint32_t caplen);
 /* An already decoded packet (tests, and adapters that decode themselves). */
 enum verdict engine_decoded(struct engine *e, const struct packet *p);
+/* Monitor or enforce, at run time, without losing any state. */
+void engine_set_mode(struct engine *e, enum policy_mode m);
+enum policy_mode engine_mode(const struct engine *e);
+const struct policy_stats *engine_policy_stats(const struct engine *e);
 /* Advance time without a packet (live mode when idle). */
 void engine_tick(struct engine *e, kg_time now);
 /* End of input: run pending attempt timers, then flush every connection. */

@@ -192,7 +192,7 @@ static void row_of(const struct inventory_entry *e, struct row *r)
 	addr_format(&e->key.client, r->client);
 	addr_format(&e->key.server, r->server);
 	snprintf(r->port, sizeof(r->port), "%u/%s", e->key.server_port, proto_name(e->key.proto));
-	const char *svc = remote_service_name(e->key.service);
+	const char *svc = service_name(e->key.service);
 	snprintf(r->service, sizeof(r->service), "%s", svc[0] ? svc : "-");
 	snprintf(r->sessions, sizeof(r->sessions), "%llu", (unsigned long long)e->sessions);
 	snprintf(r->bytes, sizeof(r->bytes), "%llu",

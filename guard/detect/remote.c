@@ -16,7 +16,7 @@ struct svc_name {
 	enum service_id id;
 };
 
-/* The first name of each id is the one we print; the rest are aliases. */
+/* Names accepted in rules: service_name()'s, plus aliases. */
 static const struct svc_name svc_names[] = {
 	{"ssh", SVC_SSH},	  {"rdp", SVC_RDP},
 	{"rdpeudp", SVC_RDPEUDP}, {"rfb", SVC_RFB},
@@ -28,19 +28,6 @@ static const struct svc_name svc_names[] = {
 	{"anydesk", SVC_ANYDESK}, {"http", SVC_HTTP},
 	{"ssl", SVC_SSL},
 };
-
-const char *remote_service_name(enum service_id id)
-{
-	for (size_t i = 0; i < sizeof(svc_names) / sizeof(svc_names[0]); i++)
-		if (svc_names[i].id == id)
-			return svc_names[i].name;
-	return "";
-}
-
-bool remote_service_is_remote_access(enum service_id id)
-{
-	return id != SVC_NONE && id != SVC_HTTP && id != SVC_SSL && id < SVC_COUNT;
-}
 
 const char *remote_action_name(enum remote_action a)
 {
@@ -236,7 +223,7 @@ bool remote_rule_parse(const char *line, const char *source, unsigned line_no,
 			}
 			for (size_t i = 0; i < sizeof(svc_names) / sizeof(svc_names[0]); i++)
 				if (strcmp(tok, svc_names[i].name) == 0 &&
-				    remote_service_is_remote_access(svc_names[i].id)) {
+				    service_is_remote_access(svc_names[i].id)) {
 					out->service = svc_names[i].id;
 					ok = true;
 				}
@@ -404,7 +391,7 @@ static void alert_common(const struct remote_policy *p, const struct remote_sess
 	a->orig_p = s->client_port;
 	a->resp_p = s->server_port;
 	a->proto = s->proto;
-	snprintf(a->service, sizeof(a->service), "%s", remote_service_name(s->service));
+	snprintf(a->service, sizeof(a->service), "%s", service_name(s->service));
 	a->conn_state = s->conn_state;
 	snprintf(a->history, sizeof(a->history), "%s", s->history ? s->history : "");
 	a->orig_bytes = s->orig_bytes;
@@ -448,7 +435,7 @@ static void json_rule(struct ejson *j, const struct remote_policy *p, int rule)
 static void session_evidence(struct ejson *j, const struct remote_session *s)
 {
 	ejson_key(j, true, "detected");
-	ejson_str(j, remote_service_name(s->service));
+	ejson_str(j, service_name(s->service));
 	ejson_key(j, false, "fingerprint_id");
 	ejson_str(j, s->fingerprint_id);
 	ejson_key(j, false, "match_offset");
@@ -494,7 +481,7 @@ static bool session_alert(const struct remote_policy *p, const struct remote_ses
 	addr_format(&s->server, sv);
 	snprintf(a->msg, sizeof(a->msg),
 		 "Unauthorized %s %s session from %s to %s:%u (%s port, %s confidence%s%s).",
-		 direction_label(v->direction), remote_service_name(s->service), c, sv,
+		 direction_label(v->direction), service_name(s->service), c, sv,
 		 s->server_port, s->standard_port ? "standard" : "non-standard",
 		 confidence_name(s->confidence), v->rule >= 0 ? ", rule " : "",
 		 v->rule >= 0 ? p->cfg.rules[v->rule].id : "");
@@ -508,7 +495,7 @@ bool remote_check(const struct remote_policy *p, const struct remote_session *s,
 	v->checked = true;
 	v->rule = -1;
 	v->action = REMOTE_ALERT;
-	if (!p->cfg.enabled || !remote_service_is_remote_access(s->service)) {
+	if (!p->cfg.enabled || !service_is_remote_access(s->service)) {
 		v->authorized = true; /* nothing to judge */
 		v->action = REMOTE_ALLOW;
 		return false;
@@ -531,7 +518,7 @@ bool remote_update_bytes(const struct remote_policy *p, const struct remote_sess
 			 struct remote_verdict *v, struct alert *out)
 {
 	if (!v->checked || v->large_alerted || !p->cfg.enabled ||
-	    p->cfg.large_transfer_bytes == 0 || !remote_service_is_remote_access(s->service))
+	    p->cfg.large_transfer_bytes == 0 || !service_is_remote_access(s->service))
 		return false;
 	uint64_t total = s->orig_bytes + s->resp_bytes;
 	if (total < p->cfg.large_transfer_bytes)
@@ -568,7 +555,7 @@ bool remote_update_bytes(const struct remote_policy *p, const struct remote_sess
 	snprintf(
 		out->msg, sizeof(out->msg),
 		"%s %s session from %s to %s:%u moved %llu bytes (%s), over the %llu-byte threshold.",
-		v->authorized ? "Authorized" : "Unauthorized", remote_service_name(s->service), c,
+		v->authorized ? "Authorized" : "Unauthorized", service_name(s->service), c,
 		sv, s->server_port, (unsigned long long)total, dirn,
 		(unsigned long long)p->cfg.large_transfer_bytes);
 	return true;

@@ -63,10 +63,6 @@ bool remote_rules_parse(struct remote_config *cfg, const char *text, const char 
 bool remote_rule_parse(const char *line, const char *source, unsigned line_no,
 		       struct remote_rule *out, char *err, size_t errlen);
 
-/* Names used in rules and in alert.service for our service ids ("ssh", "rdp",
- * "rfb", "ike", ...); "" for SVC_NONE. */
-const char *remote_service_name(enum service_id id);
-bool remote_service_is_remote_access(enum service_id id);
 const char *remote_action_name(enum remote_action a);
 
 /* One identified session, as the engine knows it when the fingerprint matched. */

@@ -287,11 +287,11 @@ static void test_remote_severity_and_direction(void **state)
 			fail_msg("case %zu: no alert", i);
 		if (a.severity != cases[i].sev || a.direction != cases[i].dir)
 			fail_msg("case %zu (%s %s -> %s:%u): severity %d direction %d", i,
-				 remote_service_name(cases[i].svc), cases[i].client,
+				 service_name(cases[i].svc), cases[i].client,
 				 cases[i].server, cases[i].port, a.severity, a.direction);
 		assert_string_equal(a.name, "Remote::Unauthorized_Session");
 		assert_int_equal(a.technique, TECH_REMOTE_SERVICE);
-		assert_string_equal(a.service, remote_service_name(cases[i].svc));
+		assert_string_equal(a.service, service_name(cases[i].svc));
 		assert_true(json_valid(a.evidence));
 	}
 }
@@ -387,14 +387,14 @@ static void test_remote_large_transfer_once(void **state)
 static void test_remote_names(void **state)
 {
 	(void)state;
-	assert_string_equal(remote_service_name(SVC_RFB), "rfb");
-	assert_string_equal(remote_service_name(SVC_IKE), "ike");
-	assert_string_equal(remote_service_name(SVC_WIREGUARD), "wireguard");
-	assert_string_equal(remote_service_name(SVC_NONE), "");
+	assert_string_equal(service_name(SVC_RFB), "rfb");
+	assert_string_equal(service_name(SVC_IKE), "ike");
+	assert_string_equal(service_name(SVC_WIREGUARD), "wireguard");
+	assert_string_equal(service_name(SVC_NONE), "");
 	for (int id = SVC_SSH; id < SVC_COUNT; id++)
-		assert_true(remote_service_name((enum service_id)id)[0] != '\0');
-	assert_true(remote_service_is_remote_access(SVC_TAILSCALE));
-	assert_false(remote_service_is_remote_access(SVC_SSL));
+		assert_true(service_name((enum service_id)id)[0] != '\0');
+	assert_true(service_is_remote_access(SVC_TAILSCALE));
+	assert_false(service_is_remote_access(SVC_SSL));
 	assert_string_equal(remote_action_name(REMOTE_BLOCK), "block");
 }
 
