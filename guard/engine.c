@@ -319,14 +319,20 @@ enum verdict engine_frame(struct engine *e, int linktype, kg_time ts, const uint
 	return VERDICT_ACCEPT;
 }
 
-enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, uint32_t caplen)
+enum verdict engine_ip_packet_flags(struct engine *e, kg_time ts, const uint8_t *ip,
+				    uint32_t caplen, unsigned flags)
 {
 	e->stats.packets++;
 	expire_due(e, ts);
-	if (decoder_ip(e->dec, ts, ip, caplen, &e->pkt) == DECODE_OK)
+	if (decoder_ip_flags(e->dec, ts, ip, caplen, flags, &e->pkt) == DECODE_OK)
 		process_packet(e, &e->pkt);
 	e->stats.flows_active = flow_table_count(e->flows);
 	return VERDICT_ACCEPT;
+}
+
+enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, uint32_t caplen)
+{
+	return engine_ip_packet_flags(e, ts, ip, caplen, 0);
 }
 
 enum verdict engine_decoded(struct engine *e, const struct packet *p)

@@ -73,6 +73,9 @@ enum verdict engine_frame(struct engine *e, int linktype, kg_time ts, const uint
 			  uint32_t caplen);
 /* One packet starting at its IP header (NFQUEUE). */
 enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, uint32_t caplen);
+/* The same with DECODE_F_* flags (e.g. DECODE_F_L4_CSUM_UNSET for GSO packets). */
+enum verdict engine_ip_packet_flags(struct engine *e, kg_time ts, const uint8_t *ip,
+				    uint32_t caplen, unsigned flags);
 /* An already decoded packet (tests, and adapters that decode themselves). */
 enum verdict engine_decoded(struct engine *e, const struct packet *p);
 /* Monitor or enforce, at run time, without losing any state. */

@@ -84,6 +84,10 @@ enum decode_status decoder_frame(struct decoder *d, int linktype, kg_time ts, co
 /* Decode a packet that starts at the IP header (NFQUEUE delivers these). */
 enum decode_status decoder_ip(struct decoder *d, kg_time ts, const uint8_t *ip, uint32_t caplen,
 			      struct packet *out);
+/* The same, with DECODE_F_* flags. */
+#define DECODE_F_L4_CSUM_UNSET 0x1 /* GSO / checksum offload: the L4 checksum is not filled in */
+enum decode_status decoder_ip_flags(struct decoder *d, kg_time ts, const uint8_t *ip,
+				    uint32_t caplen, unsigned flags, struct packet *out);
 const struct decoder_stats *decoder_stats(const struct decoder *d);
 
 #endif

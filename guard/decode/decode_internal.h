@@ -14,6 +14,7 @@ struct decoder {
 	struct decoder_config cfg;
 	struct decoder_stats stats;
 	struct frag_pool *frags;
+	bool l4_csum_unset; /* this packet's L4 checksum is not filled in yet (offload) */
 };
 
 /* Big-endian reads; callers have checked the bounds. */

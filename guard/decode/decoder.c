@@ -116,13 +116,21 @@ enum decode_status decoder_frame(struct decoder *d, int linktype, kg_time ts, co
 	return decoder_finish(d, ok, why, out);
 }
 
-enum decode_status decoder_ip(struct decoder *d, kg_time ts, const uint8_t *ip, uint32_t caplen,
-			      struct packet *out)
+enum decode_status decoder_ip_flags(struct decoder *d, kg_time ts, const uint8_t *ip,
+				    uint32_t caplen, unsigned flags, struct packet *out)
 {
 	decoder_start(d, ts, out);
 	enum decode_reason why = DR_COUNT;
 	if (caplen == 0)
 		return decoder_finish(d, false, DR_ZERO_LENGTH, out);
+	d->l4_csum_unset = (flags & DECODE_F_L4_CSUM_UNSET) != 0;
 	bool ok = ip_decode(d, ip, caplen, out, &why);
+	d->l4_csum_unset = false;
 	return decoder_finish(d, ok, why, out);
+}
+
+enum decode_status decoder_ip(struct decoder *d, kg_time ts, const uint8_t *ip, uint32_t caplen,
+			      struct packet *out)
+{
+	return decoder_ip_flags(d, ts, ip, caplen, 0, out);
 }

@@ -23,7 +23,8 @@ static bool transport_fail(enum decode_reason r, enum decode_reason *why)
 /* Whole segment captured and checksums wanted (Zeek: not -C, caplen >= len). */
 static bool transport_should_verify(const struct decoder *d, const struct packet *p)
 {
-	return !d->cfg.ignore_checksums && !p->truncated && p->l4_caplen >= p->l4_len;
+	return !d->cfg.ignore_checksums && !d->l4_csum_unset && !p->truncated &&
+	       p->l4_caplen >= p->l4_len;
 }
 
 static enum l4_checksum transport_verify(const struct packet *p, bool pseudo_header)

@@ -860,6 +860,19 @@ static void test_tcp_checksums(void **state)
 		decode_ok(d, &s, &p);
 		assert_int_equal(p.csum, L4_CSUM_NOT_CHECKED);
 		decoder_destroy(d);
+
+		/* NFQUEUE with GSO hands up packets whose checksum is not filled
+		 * in yet: the caller says so, and only that packet is spared. */
+		s.link = PB_LINK_RAW;
+		size_t n = build(&s);
+		d = dec_new(false);
+		assert_int_equal(decoder_ip_flags(d, 0, frame_buf, (uint32_t)n,
+						  DECODE_F_L4_CSUM_UNSET, &p),
+				 DECODE_OK);
+		assert_int_equal(p.csum, L4_CSUM_NOT_CHECKED);
+		assert_int_equal(decoder_ip(d, 0, frame_buf, (uint32_t)n, &p), DECODE_OK);
+		assert_int_equal(p.csum, L4_CSUM_BAD);
+		decoder_destroy(d);
 	}
 }
 
