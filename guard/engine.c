@@ -170,8 +170,8 @@ static void remove_conn(struct engine *e, struct conn *c)
 	/* HTTP transactions still open are flushed before the record goes out. */
 	analysis_conn_done(e->analysis, c);
 	conn_fill_record(c, e->local, &rec);
-	if (c->service_logged)
-		snprintf(rec.service, sizeof(rec.service), "%s", service_name(c->service));
+	if (c->service_log)
+		snprintf(rec.service, sizeof(rec.service), "%s", c->service_log);
 	detect_conn_done(e->detect, c, &rec);
 	if (e->sink.conn_done)
 		e->sink.conn_done(e->sink.ctx, &rec);

@@ -100,7 +100,7 @@ static void identified(struct analysis *a, struct conn *c, const struct service_
 {
 	c->service = (uint8_t)m->id;
 	c->service_state = SVC_IDENTIFIED;
-	c->service_logged = service_conn_log_name(m, c->ip_proto, c->resp_p) != NULL;
+	c->service_log = service_conn_log_name(m, c->ip_proto, c->resp_p);
 	a->stats.services_identified++;
 	release_content(a, c);
 	if (a->sinks.service)

@@ -115,11 +115,6 @@ bool fp_prefix(const uint8_t *p, size_t n, const char *lit, bool nocase, bool *f
 	return true;
 }
 
-bool fp_printable(uint8_t c)
-{
-	return c >= 0x20 && c <= 0x7e;
-}
-
 size_t fp_json_string(char *dst, size_t cap, const uint8_t *src, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -77,6 +77,11 @@ static inline uint32_t fp_be32(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
+static inline bool fp_printable(uint8_t c) /* 0x20..0x7e */
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
 static inline uint32_t fp_le32(const uint8_t *p)
 {
 	return ((uint32_t)p[3] << 24) | ((uint32_t)p[2] << 16) | ((uint32_t)p[1] << 8) | p[0];
@@ -118,7 +123,6 @@ long fp_find(const uint8_t *hay, size_t n, const void *needle, size_t k);
 /* Case-insensitive ASCII prefix compare of p[0..n) with lit; *full says
  * whether all of lit was there. Returns false on the first mismatch. */
 bool fp_prefix(const uint8_t *p, size_t n, const char *lit, bool nocase, bool *full);
-bool fp_printable(uint8_t c); /* 0x20..0x7e */
 
 /* Writes src as a JSON string (quotes included) into dst[0..cap), escaping
  * quotes, backslashes, control and non-ASCII bytes (\u00XX, so the output is

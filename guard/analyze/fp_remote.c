@@ -266,15 +266,16 @@ enum service_verdict fp_rdp(const struct fp_ctx *x, struct service_match *m)
 	if (r != SERVICE_MATCH)
 		return r;
 	fp_set(m, SVC_RDP, conf, cs == FP_YES ? "rdp-x224-cr" : "rdp-x224-cc", 0, both);
-	char user[FP_JSON_STR_MAX], req[16];
-	if (cr.user)
-		fp_json_string(user, sizeof(user), cr.user, cr.user_len);
-	if (cr.have_req)
-		snprintf(req, sizeof(req), "%u", (unsigned)cr.requested);
-	struct fp_member mem[] = {{"cookie_user", cr.user ? user : NULL},
-				  {"requested_protocols", cr.have_req ? req : NULL}};
-	if (cr.user || cr.have_req)
+	if (cr.user || cr.have_req) {
+		char user[FP_JSON_STR_MAX], req[16];
+		if (cr.user)
+			fp_json_string(user, sizeof(user), cr.user, cr.user_len);
+		if (cr.have_req)
+			snprintf(req, sizeof(req), "%u", (unsigned)cr.requested);
+		struct fp_member mem[] = {{"cookie_user", cr.user ? user : NULL},
+					  {"requested_protocols", cr.have_req ? req : NULL}};
 		fp_detail_object(m, "rdp", mem, 2);
+	}
 	return r;
 }
 
@@ -441,8 +442,7 @@ static void telnet_iac(const uint8_t *p, size_t n, struct iac_run *r)
  * telnet's bare CR), and embedded IAC sequences. */
 static bool telnet_text(const uint8_t *p, size_t n)
 {
-	size_t lim = n < 64 ? n : 64;
-	for (size_t i = 0; i < lim; i++) {
+	for (size_t i = 0; i < n && i < 64; i++) {
 		uint8_t c = p[i];
 		if (fp_printable(c) || c == '\r' || c == '\n' || c == '\t' || c == 0x08 ||
 		    c == 0x07 || c == 0x1b || c == 0x00)

@@ -305,8 +305,8 @@ static enum ike_kind ike_first(const struct content_dir *dir, bool natt_port, st
 static void ike_detail(struct service_match *m, const struct ike_hdr *h)
 {
 	char ver[4], exch[8], spi[24];
-	snprintf(ver, sizeof(ver), "%u", h->version >> 4);
-	snprintf(exch, sizeof(exch), "%u", h->exch);
+	snprintf(ver, sizeof(ver), "%u", (unsigned)(h->version >> 4));
+	snprintf(exch, sizeof(exch), "%u", (unsigned)h->exch);
 	fp_json_hex(spi, sizeof(spi), h->spi_i, 8);
 	struct fp_member mem[] = {{"version", ver}, {"exch_type", exch}, {"spi_i", spi}};
 	fp_detail_object(m, "ike", mem, 3);
@@ -316,7 +316,7 @@ enum service_verdict fp_ike_udp(const struct fp_ctx *x, struct service_match *m)
 {
 	const struct content_dir *c = x->v->orig, *s = x->v->resp;
 	bool natt = x->v->resp_port == 4500, cka, ska;
-	struct ike_hdr ch, sh;
+	struct ike_hdr ch = {0}, sh = {0};
 	size_t coff = 0, soff = 0;
 	enum ike_kind ck = ike_first(c, natt, &ch, &coff, &cka);
 	if (ck == IKE_OTHER)
@@ -370,7 +370,7 @@ enum service_verdict fp_ike_tcp(const struct fp_ctx *x, struct service_match *m)
 		return SERVICE_NO_MATCH;
 	if (!full)
 		return fp_dir_open(x, c, s, 6) ? SERVICE_NEED_MORE : SERVICE_NO_MATCH;
-	struct ike_hdr ch, sh;
+	struct ike_hdr ch = {0}, sh = {0};
 	bool have_hdr = false;
 	if (c->len >= 12) {
 		size_t flen = fp_be16(c->data + 6);

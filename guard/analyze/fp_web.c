@@ -407,19 +407,20 @@ enum service_verdict fp_tls(const struct fp_ctx *x, struct service_match *m)
 		fp_set(m, SVC_ANYDESK, conf, h.anydesk_alpn ? "anydesk-alpn" : "anydesk-cert", 0, both);
 	else
 		fp_set(m, SVC_SSL, conf, "tls-client-hello", 0, both);
-	/* Budgets: 160 + 100 + 80 and the keys fit SERVICE_DETAIL_MAX. */
-	char sni[FP_JSON_STR_MAX], alpn[100], cnj[80];
-	if (h.sni)
-		fp_json_string(sni, sizeof(sni), h.sni, h.sni_len);
-	if (h.alpn_len)
-		fp_json_string(alpn, sizeof(alpn), (const uint8_t *)h.alpn, h.alpn_len);
-	if (cn)
-		fp_json_string(cnj, sizeof(cnj), cn, cn_len);
-	struct fp_member mem[] = {{"sni", h.sni ? sni : NULL},
-				  {"alpn", h.alpn_len ? alpn : NULL},
-				  {"cert_cn", cn ? cnj : NULL}};
-	if (h.sni || h.alpn_len || cn)
+	if (h.sni || h.alpn_len || cn) {
+		/* Budgets: 160 + 100 + 80 and the keys fit SERVICE_DETAIL_MAX. */
+		char sni[FP_JSON_STR_MAX], alpn[100], cnj[80];
+		if (h.sni)
+			fp_json_string(sni, sizeof(sni), h.sni, h.sni_len);
+		if (h.alpn_len)
+			fp_json_string(alpn, sizeof(alpn), (const uint8_t *)h.alpn, h.alpn_len);
+		if (cn)
+			fp_json_string(cnj, sizeof(cnj), cn, cn_len);
+		struct fp_member mem[] = {{"sni", h.sni ? sni : NULL},
+					  {"alpn", h.alpn_len ? alpn : NULL},
+					  {"cert_cn", cn ? cnj : NULL}};
 		fp_detail_object(m, "tls", mem, 3);
+	}
 	return r;
 }
 
@@ -435,14 +436,26 @@ static bool starttls_text(uint8_t c)
 	return fp_printable(c) || c == '\r' || c == '\t';
 }
 
+/* The verb starts the line (SMTP, POP3, FTP) or follows IMAP's tag. */
 static bool starttls_verb(const uint8_t *line, size_t n)
 {
 	static const char *const verbs[] = {"STARTTLS", "STLS", "AUTH TLS", "AUTH SSL"};
-	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
-		size_t k = strlen(verbs[v]);
-		for (size_t i = 0; i + k <= n; i++) {
+	size_t starts[2] = {0, SIZE_MAX};
+	for (size_t i = 0; i < n && i < 32; i++) {
+		if (line[i] == ' ') {
+			starts[1] = i + 1;
+			break;
+		}
+	}
+	for (size_t k = 0; k < 2; k++) {
+		if (starts[k] >= n)
+			continue;
+		uint8_t c0 = line[starts[k]] | 0x20;
+		if (c0 != 's' && c0 != 'a')
+			continue;
+		for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
 			bool full;
-			if ((i == 0 || line[i - 1] == ' ') && fp_prefix(line + i, k, verbs[v], true, &full))
+			if (fp_prefix(line + starts[k], n - starts[k], verbs[v], true, &full) && full)
 				return true;
 		}
 	}
@@ -470,7 +483,7 @@ static size_t starttls_after_text(const uint8_t *p, size_t n, bool need_verb, bo
 		}
 		if (i >= n)
 			break;
-		verb = verb || starttls_verb(p + st, i - st);
+		verb = verb || (need_verb && starttls_verb(p + st, i - st));
 		i++;
 	}
 	return SIZE_MAX;
@@ -542,30 +555,23 @@ enum service_verdict fp_starttls(const struct fp_ctx *x, struct service_match *m
 	if (bad)
 		return SERVICE_NO_MATCH;
 	/* The server talks the same kind of protocol before the upgrade. */
-	if (s->len > 0) {
-		bool sbad;
-		if (ldap)
-			starttls_after_ldap(s->data, s->len, false, &sbad);
-		else
-			starttls_after_text(s->data, s->len, false, &sbad);
-		if (sbad)
-			return SERVICE_NO_MATCH;
-	}
+	bool sbad;
+	size_t sat = ldap ? starttls_after_ldap(s->data, s->len, false, &sbad)
+			  : starttls_after_text(s->data, s->len, false, &sbad);
+	if (sbad)
+		return SERVICE_NO_MATCH;
 	if (at == SIZE_MAX)
 		return fp_dir_open(x, c, s, CONTENT_BYTES) ? SERVICE_NEED_MORE : SERVICE_NO_MATCH;
 	if (!starttls_hello(c->data + at, c->len - at, 1, &more))
 		return more && fp_dir_open(x, c, s, CONTENT_BYTES) ? SERVICE_NEED_MORE
 								   : SERVICE_NO_MATCH;
-	enum fp_side ss = FP_ABSENT;
-	size_t sat = ldap ? starttls_after_ldap(s->data, s->len, false, &bad)
-			  : starttls_after_text(s->data, s->len, false, &bad);
-	if (!bad && sat != SIZE_MAX) {
+	enum fp_side ss;
+	if (sat != SIZE_MAX)
 		ss = starttls_hello(s->data + sat, s->len - sat, 2, &more) ? FP_YES
 		     : more ? fp_wait(x, s, c, CONTENT_BYTES)
 			    : FP_ABSENT;
-	} else if (!bad) {
+	else
 		ss = fp_wait(x, s, c, CONTENT_BYTES);
-	}
 	enum service_confidence conf;
 	bool both;
 	enum service_verdict r = fp_combine(FP_YES, ss, &conf, &both);

@@ -90,11 +90,14 @@ const char *service_conn_log_name(const struct service_match *m, uint8_t ip_prot
 	case SVC_RFB:
 		return m->both_sides ? service_name(m->id) : NULL;
 	case SVC_HTTP:
-	case SVC_SSL: {
+	case SVC_SSL:
+	case SVC_ANYDESK: {
+		/* AnyDesk is TLS on the wire: Zeek calls it ssl. */
+		enum service_id zid = m->id == SVC_ANYDESK ? SVC_SSL : m->id;
 		bool starttls = m->fingerprint_id && strncmp(m->fingerprint_id, "tls-starttls", 12) == 0;
 		bool request = m->fingerprint_id && strcmp(m->fingerprint_id, "http-response") != 0;
-		if (m->both_sides || (ip_proto == 6 && request && (starttls || zeek_port(m->id, resp_port))))
-			return service_name(m->id);
+		if (m->both_sides || (ip_proto == 6 && request && (starttls || zeek_port(zid, resp_port))))
+			return service_name(zid);
 		return NULL;
 	}
 	default:

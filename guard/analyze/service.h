@@ -73,8 +73,9 @@ enum service_verdict service_identify_final(const struct content_view *v, struct
  * (its signatures require the reverse side), and analyzers attached by port
  * confirm one-sided only for HTTP requests (Zeek's HTTP ports) and TLS
  * ClientHellos (its SSL ports, or after a STARTTLS). One-sided matches of
- * the other Zeek services (ssh, rdp, rdpeudp, rfb) are therefore not logged;
- * ours that Zeek lacks (telnet, openvpn, ...) are logged from CONF_MEDIUM.
+ * the other Zeek services (ssh, rdp, rdpeudp, rfb) are therefore not logged.
+ * AnyDesk is logged as "ssl" (what Zeek sees); ours that Zeek lacks (telnet,
+ * openvpn, ike, ...) are logged under our names from CONF_MEDIUM.
  * Zeek also skips analysis of connections it picked up without a handshake;
  * that is the caller's to know. */
 const char *service_conn_log_name(const struct service_match *m, uint8_t ip_proto,

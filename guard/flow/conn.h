@@ -93,7 +93,7 @@ struct conn {
 	uint32_t http_slot;    /* index into the HTTP parser pool, or UINT32_MAX */
 	uint8_t service;       /* enum service_id once identified */
 	uint8_t service_state; /* 0 still looking, 1 identified, 2 gave up */
-	bool service_logged;   /* conn.log shows it (Zeek would have confirmed it) */
+	const char *service_log; /* conn.log's service (static), NULL: Zeek would not confirm it */
 
 	/* Detection (owned by detect/detect.c). */
 	uint8_t knock_state;  /* 0 not an attempt, 1 awaiting its outcome, 2 decided */

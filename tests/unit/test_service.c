@@ -1458,6 +1458,49 @@ static void test_starttls(void **state)
 	expect_not(&f, SVC_SSL);
 }
 
+/* ---- conn.log names ---- */
+
+static void test_conn_log_names(void **state)
+{
+	(void)state;
+	struct service_match m;
+	memset(&m, 0, sizeof(m));
+	assert_null(service_conn_log_name(&m, 6, 22)); /* SVC_NONE */
+	m.id = SVC_RFB;
+	m.confidence = CONF_HIGH;
+	m.both_sides = true;
+	m.fingerprint_id = "rfb-version";
+	assert_string_equal(service_conn_log_name(&m, 6, 5900), "rfb");
+	m.both_sides = false;
+	m.confidence = CONF_MEDIUM;
+	assert_null(service_conn_log_name(&m, 6, 5900));
+	/* A ClientHello alone: on Zeek's SSL ports or after STARTTLS only. */
+	m.id = SVC_SSL;
+	m.fingerprint_id = "tls-client-hello";
+	assert_string_equal(service_conn_log_name(&m, 6, 993), "ssl");
+	assert_null(service_conn_log_name(&m, 6, 4433));
+	m.fingerprint_id = "tls-starttls";
+	assert_string_equal(service_conn_log_name(&m, 6, 25), "ssl");
+	/* AnyDesk is TLS to Zeek. */
+	m.id = SVC_ANYDESK;
+	m.fingerprint_id = "anydesk-alpn";
+	m.both_sides = true;
+	assert_string_equal(service_conn_log_name(&m, 6, 80), "ssl");
+	/* An HTTP response alone is not a request Zeek would have confirmed. */
+	m.id = SVC_HTTP;
+	m.both_sides = false;
+	m.fingerprint_id = "http-response";
+	assert_null(service_conn_log_name(&m, 6, 80));
+	/* Ours: from medium confidence. */
+	m.id = SVC_OPENVPN;
+	m.fingerprint_id = "openvpn-udp-reset";
+	assert_string_equal(service_conn_log_name(&m, 17, 1194), "openvpn");
+	m.id = SVC_TELNET;
+	m.confidence = CONF_LOW;
+	m.fingerprint_id = "telnet-port-banner";
+	assert_null(service_conn_log_name(&m, 6, 23));
+}
+
 /* ---- the dispatcher ---- */
 
 static void test_waiting_and_giving_up(void **state)
@@ -1697,6 +1740,7 @@ int main(void)
 		cmocka_unit_test(test_anydesk),
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_starttls),
+		cmocka_unit_test(test_conn_log_names),
 		cmocka_unit_test(test_waiting_and_giving_up),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_real_captures),
