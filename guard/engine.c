@@ -28,6 +28,8 @@ struct engine {
 	struct detect *detect;
 	kg_time last_detect_tick, now;
 	struct alert alert_scratch;
+	struct policy policy;
+	enum verdict verdict; /* of the packet being processed */
 	struct packet pkt; /* reused for every packet: no allocation per packet */
 };
 
@@ -59,11 +61,11 @@ static uint8_t ip_proto_of(enum transport t)
 
 /* Detectors that see only part of a flow leave its state out of the alert:
  * fill it from the connection while it is still in the table. */
-static void enrich_alert(struct engine *e, struct alert *a)
+static struct conn *enrich_alert(struct engine *e, struct alert *a)
 {
 	uint8_t proto = ip_proto_of(a->proto);
 	if (!proto)
-		return;
+		return NULL;
 	struct packet probe;
 	memset(&probe, 0, sizeof(probe));
 	probe.src = a->orig_h;
@@ -73,9 +75,9 @@ static void enrich_alert(struct engine *e, struct alert *a)
 	probe.ip_proto = proto;
 	struct flow_key k;
 	flow_key_from_packet(&probe, &k);
-	const struct conn *c = flow_table_lookup(e->flows, &k);
+	struct conn *c = flow_table_lookup(e->flows, &k);
 	if (!c || strcmp(c->uid, a->uid) != 0)
-		return;
+		return NULL;
 	if (!a->service[0] && c->service_state == 1)
 		snprintf(a->service, sizeof(a->service), "%s", service_name(c->service));
 	if (!a->history[0])
@@ -84,17 +86,39 @@ static void enrich_alert(struct engine *e, struct alert *a)
 		a->orig_bytes = tcp_endpoint_size(c, true);
 		a->resp_bytes = tcp_endpoint_size(c, false);
 	}
+	return c;
+}
+
+/* The decide stage: monitor flags the offender, enforce blocks it and drops
+ * the rest of the flow, this packet included. */
+static void decide(struct engine *e, struct alert *a, struct conn *c)
+{
+	struct policy_decision d;
+	policy_decide(&e->policy, a, e->now, &d);
+	if (d.drop_flow) {
+		if (c)
+			c->dropped = true;
+		e->verdict = VERDICT_DROP;
+	}
+	if (d.action == POLICY_NONE)
+		return;
+	a->blocked = d.action == POLICY_BLOCK;
+	if (e->sink.action) {
+		struct engine_action act = {
+			.action = d.action, .addr = d.addr, .timeout = d.timeout, .cause = a};
+		e->sink.action(e->sink.ctx, &act);
+	}
 }
 
 static void on_alert(void *ctx, const struct alert *a)
 {
 	struct engine *e = ctx;
 	e->stats.alerts++;
-	if (!e->sink.alert)
-		return;
 	e->alert_scratch = *a;
-	enrich_alert(e, &e->alert_scratch);
-	e->sink.alert(e->sink.ctx, &e->alert_scratch);
+	struct conn *c = enrich_alert(e, &e->alert_scratch);
+	decide(e, &e->alert_scratch, c);
+	if (e->sink.alert)
+		e->sink.alert(e->sink.ctx, &e->alert_scratch);
 }
 
 void engine_config_defaults(struct engine_config *cfg)
@@ -133,6 +157,12 @@ struct engine *engine_create(const struct engine_config *cfg, const struct engin
 		netset_zeek_local_default(&e->default_local);
 		e->local = &e->default_local;
 	}
+	struct policy_config pc;
+	if (cfg->policy)
+		pc = *cfg->policy;
+	else
+		policy_config_defaults(&pc);
+	policy_init(&e->policy, &pc);
 	struct analysis_sinks as = {.ctx = e, .service = on_service, .http = on_http};
 	e->analysis = analysis_create(cfg->content_slots, cfg->http_slots, &as);
 	struct detect_sink ds = {.ctx = e, .alert = on_alert};
@@ -276,6 +306,8 @@ static void process_packet(struct engine *e, const struct packet *p)
 		flow_table_schedule(e->flows, c, conn_next_deadline(c));
 		return;
 	}
+	if (c->dropped)
+		e->verdict = VERDICT_DROP; /* enforce cut this flow: still logged, never forwarded */
 	bool is_orig = conn_packet_is_orig(c, p);
 	switch (c->proto) {
 	case TRANSPORT_TCP:
@@ -308,15 +340,25 @@ static void process_packet(struct engine *e, const struct packet *p)
 	flow_table_schedule(e->flows, c, conn_next_deadline(c));
 }
 
+static enum verdict finish_packet(struct engine *e)
+{
+	e->stats.flows_active = flow_table_count(e->flows);
+	if (e->verdict == VERDICT_DROP)
+		e->stats.verdict_drop++;
+	else
+		e->stats.verdict_accept++;
+	return e->verdict;
+}
+
 enum verdict engine_frame(struct engine *e, int linktype, kg_time ts, const uint8_t *frame,
 			  uint32_t caplen)
 {
 	e->stats.packets++;
 	expire_due(e, ts);
+	e->verdict = VERDICT_ACCEPT;
 	if (decoder_frame(e->dec, linktype, ts, frame, caplen, &e->pkt) == DECODE_OK)
 		process_packet(e, &e->pkt);
-	e->stats.flows_active = flow_table_count(e->flows);
-	return VERDICT_ACCEPT;
+	return finish_packet(e);
 }
 
 enum verdict engine_ip_packet_flags(struct engine *e, kg_time ts, const uint8_t *ip,
@@ -324,10 +366,10 @@ enum verdict engine_ip_packet_flags(struct engine *e, kg_time ts, const uint8_t 
 {
 	e->stats.packets++;
 	expire_due(e, ts);
+	e->verdict = VERDICT_ACCEPT;
 	if (decoder_ip_flags(e->dec, ts, ip, caplen, flags, &e->pkt) == DECODE_OK)
 		process_packet(e, &e->pkt);
-	e->stats.flows_active = flow_table_count(e->flows);
-	return VERDICT_ACCEPT;
+	return finish_packet(e);
 }
 
 enum verdict engine_ip_packet(struct engine *e, kg_time ts, const uint8_t *ip, uint32_t caplen)
@@ -339,9 +381,9 @@ enum verdict engine_decoded(struct engine *e, const struct packet *p)
 {
 	e->stats.packets++;
 	expire_due(e, p->ts);
+	e->verdict = VERDICT_ACCEPT;
 	process_packet(e, p);
-	e->stats.flows_active = flow_table_count(e->flows);
-	return VERDICT_ACCEPT;
+	return finish_packet(e);
 }
 
 void engine_tick(struct engine *e, kg_time now)
@@ -361,6 +403,21 @@ void engine_finish(struct engine *e)
 	}
 	detect_finish(e->detect, e->now);
 	e->stats.flows_active = 0;
+}
+
+void engine_set_mode(struct engine *e, enum policy_mode m)
+{
+	policy_set_mode(&e->policy, m);
+}
+
+enum policy_mode engine_mode(const struct engine *e)
+{
+	return e->policy.cfg.mode;
+}
+
+const struct policy_stats *engine_policy_stats(const struct engine *e)
+{
+	return &e->policy.stats;
 }
 
 const struct engine_stats *engine_stats(const struct engine *e)

@@ -20,7 +20,12 @@ struct policy_config {
 	kg_time flag_timeout;	    /* monitor: how long a host stays in the flagged sets */
 	kg_time block_timeout[3];   /* enforce, per enum alert_technique */
 	enum alert_severity min_severity; /* alerts below this are logged only (default MEDIUM) */
-	unsigned max_blocks_per_minute;   /* rate limit on new blocks; 0 = none */
+	/* Rate limit on blocks; 0 = none. Fixed one-minute windows, each opened
+	 * by the first block after the previous one ran out, so any 60 s span
+	 * holds at most twice this. Every block decision counts, a host already
+	 * blocked too (the kernel drops its packets before they are queued, so
+	 * repeats are rare). */
+	unsigned max_blocks_per_minute;
 };
 
 void policy_config_defaults(struct policy_config *cfg);
@@ -28,8 +33,17 @@ const char *policy_mode_name(enum policy_mode m);	 /* "monitor", "enforce" */
 bool policy_mode_parse(const char *s, enum policy_mode *out);
 
 enum policy_action { POLICY_NONE, POLICY_FLAG, POLICY_BLOCK };
+const char *policy_action_name(enum policy_action a); /* "none", "flag", "block" */
 
-/* What to do about one alert. */
+/* What to do about one alert. The offender is always the alert's originator
+ * (orig_h): true of every detector today (the knocker, the BITS client, the
+ * remote-access client). An alert whose offender is the responder would need
+ * its own field here, and the never-block check would follow it.
+ *   below min_severity       -> NONE
+ *   orig_h in never_block    -> NONE, never_blocked (counted); nothing dropped
+ *   monitor                  -> FLAG for flag_timeout; nothing dropped
+ *   enforce                  -> BLOCK for block_timeout[technique], drop_flow
+ *   enforce, rate limit hit  -> NONE, drop_flow, rate_limited (counted) */
 struct policy_decision {
 	enum policy_action action;
 	struct kg_addr addr; /* the host to flag or block (the alert's originator) */

@@ -98,6 +98,7 @@ struct conn {
 	/* Detection (owned by detect/detect.c). */
 	uint8_t knock_state;  /* 0 not an attempt, 1 awaiting its outcome, 2 decided */
 	uint32_t remote_slot; /* index into the remote-session pool, or UINT32_MAX */
+	bool dropped;	      /* enforce: every further packet of this flow is dropped */
 
 	struct conn_timers timers;
 

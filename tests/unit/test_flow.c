@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "../support/pktfeed.h"
 
 #define MAX_RECS 64
 
@@ -42,39 +43,9 @@ static struct engine *new_engine(size_t max_flows)
 #define CLIENT "10.0.0.1"
 #define SERVER "93.184.216.34" /* public: not in Zeek's local nets */
 
-static struct packet base(const char *src, const char *dst, uint8_t proto, uint16_t sp,
-			  uint16_t dp, double t)
-{
-	struct packet p;
-	memset(&p, 0, sizeof(p));
-	assert_true(addr_parse(src, &p.src));
-	assert_true(addr_parse(dst, &p.dst));
-	p.ip_version = 4;
-	p.ip_proto = proto;
-	p.sport = sp;
-	p.dport = dp;
-	p.ts = (kg_time)(t * 1e9);
-	p.csum = L4_CSUM_OK;
-	return p;
-}
-
-static void tcp(struct engine *e, const char *src, const char *dst, uint16_t sp, uint16_t dp,
-		double t, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
-{
-	struct packet p = base(src, dst, IPPROTO_NUM_TCP, sp, dp, t);
-	p.tcp_flags = flags;
-	p.seq = seq;
-	p.ack = ack;
-	p.window = 1024;
-	p.payload_len = p.payload_caplen = len;
-	p.l4_len = 20 + len;
-	p.ip_len = 40 + len;
-	engine_decoded(e, &p);
-}
-
-/* Client 10.0.0.1:40000 -> server 192.0.2.10:80, ISNs 1000 and 5000. */
-#define C2S(e, t, fl, seq, ack, len) tcp(e, CLIENT, SERVER, 40000, 80, t, fl, seq, ack, len)
-#define S2C(e, t, fl, seq, ack, len) tcp(e, SERVER, CLIENT, 80, 40000, t, fl, seq, ack, len)
+/* Client 10.0.0.1:40000 -> server 93.184.216.34:80, ISNs 1000 and 5000. */
+#define C2S(e, t, fl, seq, ack, len) pf_tcp(e, CLIENT, SERVER, 40000, 80, t, fl, seq, ack, len)
+#define S2C(e, t, fl, seq, ack, len) pf_tcp(e, SERVER, CLIENT, 80, 40000, t, fl, seq, ack, len)
 #define A TCPF_ACK
 #define SYN TCPF_SYN
 #define FIN TCPF_FIN
@@ -247,7 +218,7 @@ static void test_zero_window(void **state)
 	(void)state;
 	struct engine *e = new_engine(0);
 	handshake(e);
-	struct packet p = base(SERVER, CLIENT, IPPROTO_NUM_TCP, 80, 40000, 1.3);
+	struct packet p = pf_base(SERVER, CLIENT, IPPROTO_NUM_TCP, 80, 40000, 1.3);
 	p.tcp_flags = A;
 	p.seq = 5001;
 	p.ack = 1001;
@@ -279,8 +250,8 @@ static void test_synack_then_ack_flips_late(void **state)
 	(void)state;
 	struct engine *e = new_engine(0);
 	/* Neither port is a likely server port: no flip at creation. */
-	tcp(e, SERVER, CLIENT, 7000, 40000, 1.0, SYN | A, 5000, 1001, 0);
-	tcp(e, CLIENT, SERVER, 40000, 7000, 1.1, A, 1001, 5001, 0);
+	pf_tcp(e, SERVER, CLIENT, 7000, 40000, 1.0, SYN | A, 5000, 1001, 0);
+	pf_tcp(e, CLIENT, SERVER, 40000, 7000, 1.1, A, 1001, 5001, 0);
 	engine_finish(e);
 	assert_string_equal(cap.rec[0].history, "^hA");
 	assert_int_equal(cap.rec[0].resp_p, 7000);
@@ -291,7 +262,7 @@ static void test_bad_checksum_only(void **state)
 {
 	(void)state;
 	struct engine *e = new_engine(0);
-	struct packet p = base(CLIENT, SERVER, IPPROTO_NUM_TCP, 40000, 80, 1.0);
+	struct packet p = pf_base(CLIENT, SERVER, IPPROTO_NUM_TCP, 40000, 80, 1.0);
 	p.tcp_flags = SYN;
 	p.ip_len = 40;
 	p.csum = L4_CSUM_BAD;
@@ -310,7 +281,7 @@ static void test_attempt_timer_splits(void **state)
 	C2S(e, 1.0, SYN, 1000, 0, 0);
 	C2S(e, 1.5, A, 1001, 0, 20);
 	/* Another flow's packet at t=6.1 moves time past SYN + 5 s. */
-	tcp(e, "10.0.0.9", SERVER, 1234, 443, 6.1, SYN, 1, 0, 0);
+	pf_tcp(e, "10.0.0.9", SERVER, 1234, 443, 6.1, SYN, 1, 0, 0);
 	assert_int_equal(cap.n, 1);
 	assert_string_equal(cap.rec[0].conn_state, "S0");
 	assert_string_equal(cap.rec[0].history, "SD");
@@ -340,7 +311,7 @@ static void test_reuse_after_close(void **state)
 static void udp(struct engine *e, const char *src, const char *dst, uint16_t sp, uint16_t dp,
 		double t, uint16_t plen, enum l4_checksum cs)
 {
-	struct packet p = base(src, dst, IPPROTO_NUM_UDP, sp, dp, t);
+	struct packet p = pf_base(src, dst, IPPROTO_NUM_UDP, sp, dp, t);
 	p.udp_len = (uint16_t)(8 + plen);
 	p.payload_len = p.payload_caplen = plen;
 	p.l4_len = p.udp_len;
@@ -392,12 +363,12 @@ static void test_icmp_echo(void **state)
 	(void)state;
 	struct engine *e = new_engine(0);
 	for (int i = 0; i < 2; i++) {
-		struct packet p = base(CLIENT, SERVER, IPPROTO_NUM_ICMP, 8, 0, 1.0 + i);
+		struct packet p = pf_base(CLIENT, SERVER, IPPROTO_NUM_ICMP, 8, 0, 1.0 + i);
 		p.icmp_type = 8;
 		p.l4_len = 64;
 		p.ip_len = 84;
 		engine_decoded(e, &p);
-		p = base(SERVER, CLIENT, IPPROTO_NUM_ICMP, 0, 0, 1.1 + i);
+		p = pf_base(SERVER, CLIENT, IPPROTO_NUM_ICMP, 0, 0, 1.1 + i);
 		p.icmp_type = 0;
 		p.l4_len = 64;
 		p.ip_len = 84;
