@@ -9,7 +9,7 @@ BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -g $(OPT) -Iguard
-LDLIBS  += -lpcap -lm -liniparser
+LDLIBS  += -lpcap -lm -liniparser -lnftnl -lmnl
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -25,7 +25,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps unit unit-asan check conformance fixtures bench bench-tools demo clean format lint
 
-all: $(BUILD)/knockguard
+all: $(BUILD)/knockguard $(BUILD)/knockguardctl
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -38,6 +38,9 @@ $(BUILD)/libguard.a: $(LIB_OBJS)
 $(BUILD)/knockguard: $(BUILD)/guard/main.o $(BUILD)/libguard.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 	@[ "$(BUILD)" != build ] || ln -sf $(BUILD)/knockguard knockguard
+
+$(BUILD)/knockguardctl: $(BUILD)/guard/ctl/knockguardctl.o $(BUILD)/libguard.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SUPPORT_OBJS) $(BUILD)/libguard.a
 	@mkdir -p $(dir $@)
@@ -73,9 +76,12 @@ fixtures: $(BUILD)/knockguard
 
 # End-to-end tests against real daemons (they need root and skip without it).
 .PHONY: e2e
-E2E_BINS := $(BUILD)/tests/e2e/send_alert
+E2E_BINS := $(BUILD)/tests/e2e/send_alert $(BUILD)/tests/e2e/nft_tool
 
 $(BUILD)/tests/e2e/send_alert: $(BUILD)/tests/e2e/send_alert.o $(BUILD)/libguard.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/e2e/nft_tool: $(BUILD)/tests/e2e/nft_tool.o $(BUILD)/libguard.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 e2e: $(E2E_BINS)

@@ -3,7 +3,7 @@
 # root and something is missing. As a normal user it only reports.
 set -eu
 PKGS="build-essential clang pkg-config python3 libpcap-dev libcmocka-dev libmnl-dev libnftnl-dev \
-libnetfilter-queue-dev libiniparser-dev"
+libnetfilter-queue-dev libiniparser-dev nftables iptables iproute2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
