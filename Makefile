@@ -9,7 +9,7 @@ BUILD   ?= build
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -g $(OPT) -Iguard
-LDLIBS  += -lpcap -lm -liniparser -lnftnl -lmnl
+LDLIBS  += -lpcap -lm -liniparser -lnftnl -lmnl -lnetfilter_queue
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -76,12 +76,15 @@ fixtures: $(BUILD)/knockguard
 
 # End-to-end tests against real daemons (they need root and skip without it).
 .PHONY: e2e
-E2E_BINS := $(BUILD)/tests/e2e/send_alert $(BUILD)/tests/e2e/nft_tool
+E2E_BINS := $(BUILD)/tests/e2e/send_alert $(BUILD)/tests/e2e/nft_tool $(BUILD)/tests/e2e/nfq_echo
 
 $(BUILD)/tests/e2e/send_alert: $(BUILD)/tests/e2e/send_alert.o $(BUILD)/libguard.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/e2e/nft_tool: $(BUILD)/tests/e2e/nft_tool.o $(BUILD)/libguard.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/e2e/nfq_echo: $(BUILD)/tests/e2e/nfq_echo.o $(BUILD)/libguard.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 e2e: $(E2E_BINS)
