@@ -490,6 +490,23 @@ static bool set_confidence(struct load_ctx *x, const struct config_key *k, const
 	return set_choice(x, k, v, names, values, 3);
 }
 
+static bool set_policy_mode(struct load_ctx *x, const struct config_key *k, const char *v)
+{
+	static const char *const names[] = {"monitor", "enforce"};
+	static const int values[] = {POLICY_MONITOR, POLICY_ENFORCE};
+	_Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum size");
+	return set_choice(x, k, v, names, values, 2);
+}
+
+/* A daemon's file (socket, pid file): absolute, as the daemon may chdir. An
+ * empty value is allowed when k->min is 0 ("none"). */
+static bool set_abs_path(struct load_ctx *x, const struct config_key *k, const char *v)
+{
+	if (v[0] != '\0' && v[0] != '/')
+		return bad_value(x, v, "expected an absolute path (starting with /)");
+	return set_string(x, k, v);
+}
+
 /* knock.known_sequence.<label> = <dst|any> <ports> [name] */
 static bool set_known_sequence(struct load_ctx *x, const struct config_key *k, const char *v)
 {
@@ -623,6 +640,9 @@ static const struct config_key knock_keys[] = {
 	{"scan_window", set_duration, F(knock.scan_window), SECONDS(1), SECONDS(86400), false},
 	{"known_sequence_severity", set_severity, F(knock.known_sequence_severity), NO_RANGE,
 	 false},
+	{"in_progress_enabled", set_bool, F(knock.in_progress_enabled), NO_RANGE, false},
+	{"in_progress_min_ports", set_unsigned, F(knock.in_progress_min_ports), 2,
+	 KNOCK_RING_MAX - 1, false},
 	{"ring_size", set_unsigned, F(knock.ring_size), 2, KNOCK_RING_MAX, false},
 	{"pair_table_size", set_size, F(knock.pair_table_size), 1, 1 << 24, false},
 	{"attempt_pool_size", set_size, F(knock.attempt_pool_size), 1, 1 << 26, false},
@@ -660,13 +680,37 @@ static const struct config_key remote_keys[] = {
 	{"rule.", set_remote_rule, 0, NO_RANGE, true},
 };
 
+#define TIMEOUT_RANGE SECONDS(1), SECONDS(365 * 86400) /* as nft set timeouts */
+
+static const struct config_key policy_keys[] = {
+	{"mode", set_policy_mode, F(policy.mode), NO_RANGE, false},
+	{"never_block", set_netset, F(policy.never_block), NO_RANGE, false},
+	{"flag_timeout", set_duration, F(policy.flag_timeout), TIMEOUT_RANGE, false},
+	{"block_timeout_knock", set_duration, F(policy.block_timeout[TECH_PORT_KNOCK]),
+	 TIMEOUT_RANGE, false},
+	{"block_timeout_bits", set_duration, F(policy.block_timeout[TECH_BITS]), TIMEOUT_RANGE,
+	 false},
+	{"block_timeout_remote", set_duration, F(policy.block_timeout[TECH_REMOTE_SERVICE]),
+	 TIMEOUT_RANGE, false},
+	{"min_severity", set_severity, F(policy.min_severity), NO_RANGE, false},
+	{"max_blocks_per_minute", set_unsigned, F(policy.max_blocks_per_minute), 0, 1000000, false},
+};
+
+static const struct config_key daemon_keys[] = {
+	{"control_socket", set_abs_path, F(daemon.ctl.path), 1, CTL_PATH_MAX - 1, false},
+	{"control_group", set_string, F(daemon.ctl.group), 0, CTL_GROUP_MAX - 1, false},
+	{"pid_file", set_abs_path, F(daemon.pid_file), 0, PATH_MAX - 1, false},
+};
+
 #define SECTION(name, keys)                                \
 	{                                                  \
 		name, keys, sizeof(keys) / sizeof(keys[0]) \
 	}
 static const struct config_section sections[] = {
-	SECTION("engine", engine_keys), SECTION("log", log_keys),   SECTION("syslog", syslog_keys),
-	SECTION("knock", knock_keys),	SECTION("bits", bits_keys), SECTION("remote", remote_keys),
+	SECTION("engine", engine_keys), SECTION("log", log_keys),
+	SECTION("syslog", syslog_keys), SECTION("knock", knock_keys),
+	SECTION("bits", bits_keys),	SECTION("remote", remote_keys),
+	SECTION("policy", policy_keys), SECTION("daemon", daemon_keys),
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
 
@@ -683,6 +727,8 @@ void config_defaults(struct kg_config *cfg)
 	netset_zeek_local_default(&cfg->engine.local_nets);
 	snprintf(cfg->log.dir, sizeof(cfg->log.dir), ".");
 	cfg->log.format = CONNLOG_TSV;
+	nfq_config_defaults(&cfg->nfq);
+	nft_config_defaults(&cfg->nft);
 	cfg->syslog.enabled = false;
 	cfg->syslog.format = SYSLOG_RFC5424;
 	cfg->syslog.facility = SYSLOG_FACILITY_LOCAL0;
@@ -695,6 +741,9 @@ void config_defaults(struct kg_config *cfg)
 	cfg->remote_sessions = detect_defaults.remote_sessions;
 	cfg->inventory_size = detect_defaults.inventory_size;
 	cfg->remote.internal_nets = cfg->engine.local_nets;
+	/* In place: struct copies would not clear the padding the tests compare. */
+	policy_config_defaults(&cfg->policy);
+	ctl_server_config_defaults(&cfg->daemon.ctl);
 }
 
 void config_engine(const struct kg_config *cfg, struct engine_config *out)
@@ -703,6 +752,7 @@ void config_engine(const struct kg_config *cfg, struct engine_config *out)
 	out->max_flows = cfg->engine.max_flows;
 	out->ignore_checksums = cfg->engine.ignore_checksums;
 	out->local_nets = &cfg->engine.local_nets;
+	out->policy = &cfg->policy;
 }
 
 void config_detect(const struct kg_config *cfg, struct detect_config *out)

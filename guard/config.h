@@ -1,8 +1,9 @@
 /* knockguard's configuration: an INI file (conf/knockguard.conf documents
  * every key with its default) read with iniparser into struct kg_config.
  *
- * Sections: [engine] [log] [syslog] and the detectors' [knock] [bits]
- * [remote], whose keys map onto their own config structs. An unknown section
+ * Sections: [engine] [log] [syslog], the detectors' [knock] [bits] [remote],
+ * the decide stage's [policy], and the live daemon's [daemon];
+ * most map onto their modules' own config structs. An unknown section
  * or key, a key set twice, or an invalid value is an error naming the file,
  * the line, the section, the key, the value and what is allowed, e.g.
  *   knockguard.conf:12: [syslog] transport = 'tcpp': expected one of unix, udp, tcp
@@ -17,9 +18,13 @@
 
 #include "detect/detect.h"
 #include "engine.h"
+#include "io/ctl_server.h"
+#include "io/nfq.h"
+#include "io/nft.h"
 #include "io/syslog_client.h"
 #include "out/connlog.h"
 #include "out/syslog_format.h"
+#include "policy.h"
 #include "util/netset.h"
 
 #define CONFIG_ERR_MAX 1024
@@ -50,6 +55,16 @@ struct kg_config {
 	/* [remote] session_table_size, inventory_size (detect_config's) */
 	size_t remote_sessions;
 	size_t inventory_size;
+	/* [policy]: monitor/enforce, never-block list, timeouts, rate limit */
+	struct policy_config policy;
+	struct {
+		/* control_socket, control_group; the other limits at their defaults */
+		struct ctl_server_config ctl;
+		char pid_file[PATH_MAX]; /* "" = none */
+	} daemon;
+	/* [nfq], [nft]: the queue and the nftables table of the inline mode */
+	struct nfq_config nfq;
+	struct nft_config nft;
 };
 
 /* The defaults, equal to what conf/knockguard.conf says. */
@@ -57,9 +72,9 @@ void config_defaults(struct kg_config *cfg);
 /* Defaults, then the file. On error returns false with one sentence in err
  * (cfg is then partly loaded: do not use it). */
 bool config_load(const char *path, struct kg_config *cfg, char *err, size_t errlen);
-/* The engine's part: max_flows, ignore_checksums, local_nets (pointing into
- * cfg, which must outlive the engine). Other fields keep their defaults;
- * detect stays NULL: point it at a config_detect() result. */
+/* The engine's part: max_flows, ignore_checksums, local_nets and policy
+ * (pointing into cfg, which must outlive the engine). Other fields keep their
+ * defaults; detect stays NULL: point it at a config_detect() result. */
 void config_engine(const struct kg_config *cfg, struct engine_config *out);
 /* The detect stage's config (engine_config.detect): [knock] [bits] [remote]
  * and the two table sizes. */

@@ -410,6 +410,13 @@ void engine_set_mode(struct engine *e, enum policy_mode m)
 	policy_set_mode(&e->policy, m);
 }
 
+void engine_set_policy(struct engine *e, const struct policy_config *cfg)
+{
+	struct policy_stats keep = e->policy.stats;
+	policy_init(&e->policy, cfg);
+	e->policy.stats = keep;
+}
+
 enum policy_mode engine_mode(const struct engine *e)
 {
 	return e->policy.cfg.mode;

@@ -80,6 +80,8 @@ enum verdict engine_ip_packet_flags(struct engine *e, kg_time ts, const uint8_t 
 enum verdict engine_decoded(struct engine *e, const struct packet *p);
 /* Monitor or enforce, at run time, without losing any state. */
 void engine_set_mode(struct engine *e, enum policy_mode m);
+/* New policy settings (reload); cfg->mode is applied too. Counters stay. */
+void engine_set_policy(struct engine *e, const struct policy_config *cfg);
 enum policy_mode engine_mode(const struct engine *e);
 const struct policy_stats *engine_policy_stats(const struct engine *e);
 /* Advance time without a packet (live mode when idle). */

@@ -18,6 +18,7 @@
 #include "detect/detect.h"
 #include "engine.h"
 #include "io/pcap_source.h"
+#include "live.h"
 #include "out/connlog.h"
 #include "out/outputs.h"
 
@@ -57,6 +58,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: " PROG " -r FILE [-c CONFIG] [-w DIR] [--log-format tsv|json] [-C]\n"
 		"                  [--max-flows N] [--seed N] [--report remote]\n"
+		"       " PROG " -c CONFIG [-f]      inline on a gateway (NFQUEUE, nftables)\n"
 		"       " PROG " -t -c CONFIG\n"
 		"       " PROG " -h | -V\n"
 		"  -r FILE             read a pcap or pcapng capture (\"-\" reads standard input)\n"
@@ -123,8 +125,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->format = CONNLOG_TSV;
 	opterr = 0; /* our own one-line messages */
-	while ((c = getopt_long(argc, argv, ":r:w:c:tChV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:w:c:tfChV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			break; /* knockguard never forks: foreground is the only way it runs */
 		case 'r':
 			o->read_file = optarg;
 			break;
@@ -179,14 +183,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->test_config && o->config_file == NULL)
 		return usage_error("%s", "-t checks a configuration: give -c CONFIG");
-	if (o->read_file == NULL && !o->test_config) {
-		if (o->config_file != NULL) {
-			fprintf(stderr, PROG ": live inline mode (NFQUEUE) is not available yet; "
-					     "replay a capture with -r FILE\n");
-			return EX_UNAVAILABLE;
-		}
-		return usage_error("%s", "nothing to read: give -r FILE");
-	}
+	if (o->read_file == NULL && !o->test_config && o->config_file == NULL)
+		return usage_error("%s", "nothing to do: give -r FILE (replay) or -c CONFIG (inline)");
 	return -1;
 }
 
@@ -259,6 +257,7 @@ static struct engine *create_engine(const struct options *o, const struct engine
 		cfg.max_flows = o->max_flows;
 	cfg.uid_seed = o->seed_set ? o->seed : random_seed();
 	cfg.detect = &detect_cfg;
+	cfg.policy = NULL; /* a replay blocks nothing: monitor */
 	struct engine *e = engine_create(&cfg, sink);
 	if (e == NULL)
 		fprintf(stderr, PROG ": cannot create the engine for %zu flows: out of memory\n",
@@ -382,6 +381,11 @@ int main(int argc, char **argv)
 	if (o.test_config) {
 		printf(PROG ": %s: configuration is valid\n", o.config_file);
 		return EX_OK;
+	}
+	if (o.read_file == NULL) {
+		struct live_options lo = {.config_file = o.config_file,
+					  .uid_seed = o.seed_set ? o.seed : random_seed()};
+		return live_run(&lo);
 	}
 	return run_offline(&o);
 }

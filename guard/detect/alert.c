@@ -28,6 +28,8 @@ const char *alert_technique_id(enum alert_technique t)
 		return "T1197";
 	case TECH_REMOTE_SERVICE:
 		return "T1133";
+	case TECH_AUDIT:
+		return "audit";
 	}
 	return "unknown";
 }

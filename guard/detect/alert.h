@@ -14,7 +14,9 @@
 
 enum alert_severity { SEV_INFO, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL };
 
-enum alert_technique { TECH_PORT_KNOCK, TECH_BITS, TECH_REMOTE_SERVICE };
+/* TECH_AUDIT: the appliance's own events (start, mode change, unblock, reload),
+ * shipped like alerts so they reach the same collector; never acted upon. */
+enum alert_technique { TECH_PORT_KNOCK, TECH_BITS, TECH_REMOTE_SERVICE, TECH_AUDIT };
 
 enum alert_direction { DIR_UNKNOWN, DIR_INBOUND, DIR_OUTBOUND, DIR_INTERNAL, DIR_EXTERNAL };
 
@@ -44,7 +46,7 @@ struct alert {
 };
 
 const char *alert_severity_name(enum alert_severity s);	/* "info".."critical" */
-const char *alert_technique_id(enum alert_technique t);	/* "T1205.001", "T1197", "T1133" */
+const char *alert_technique_id(enum alert_technique t); /* "T1205.001", "T1197", "T1133", "audit" */
 const char *alert_direction_name(enum alert_direction d);
 
 #endif
