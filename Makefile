@@ -41,6 +41,7 @@ $(BUILD)/knockguard: $(BUILD)/guard/main.o $(BUILD)/libguard.a
 
 $(BUILD)/knockguardctl: $(BUILD)/guard/ctl/knockguardctl.o $(BUILD)/libguard.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	@[ "$(BUILD)" != build ] || ln -sf $(BUILD)/knockguardctl knockguardctl
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(SUPPORT_OBJS) $(BUILD)/libguard.a
 	@mkdir -p $(dir $@)
@@ -50,9 +51,10 @@ deps:
 	@vm/install-deps.sh
 
 # Every unit test binary, one after the other; fails if any fails.
-unit: $(TEST_BINS) $(BUILD)/knockguard
+unit: $(TEST_BINS) $(BUILD)/knockguard $(BUILD)/knockguardctl
 	@set -e; for t in $(TEST_BINS); do echo "== $$t"; $$t; done
 	@tests/cli/run.sh $(BUILD)/knockguard
+	@tests/cli/ctl.sh $(BUILD)/knockguardctl
 
 unit-asan:
 	$(MAKE) BUILD=build-asan SAN=1 OPT=-O1 unit
@@ -130,6 +132,6 @@ lint:
 	cppcheck $(CPPCHECK_FLAGS) guard tests/bench
 
 clean:
-	rm -rf build build-asan build-clang knockguard
+	rm -rf build build-asan build-clang knockguard knockguardctl
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

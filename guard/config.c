@@ -498,12 +498,30 @@ static bool set_policy_mode(struct load_ctx *x, const struct config_key *k, cons
 	return set_choice(x, k, v, names, values, 2);
 }
 
+static bool set_queue_mode(struct load_ctx *x, const struct config_key *k, const char *v)
+{
+	static const char *const names[] = {"auto", "native", "xt"};
+	static const int values[] = {NFT_QUEUE_AUTO, NFT_QUEUE_NATIVE, NFT_QUEUE_XT};
+	_Static_assert(sizeof(enum nft_queue_mode) == sizeof(int), "enum size");
+	return set_choice(x, k, v, names, values, 3);
+}
+
 /* A daemon's file (socket, pid file): absolute, as the daemon may chdir. An
  * empty value is allowed when k->min is 0 ("none"). */
 static bool set_abs_path(struct load_ctx *x, const struct config_key *k, const char *v)
 {
 	if (v[0] != '\0' && v[0] != '/')
 		return bad_value(x, v, "expected an absolute path (starting with /)");
+	return set_string(x, k, v);
+}
+
+static bool set_nft_table(struct load_ctx *x, const struct config_key *k, const char *v)
+{
+	if (!nft_name_valid(v))
+		return bad_value(x, v,
+				 "expected a name of letters, digits and _ (at most %d characters, "
+				 "not starting with a digit) that is not an nft keyword",
+				 NFT_NAME_MAX - 1);
 	return set_string(x, k, v);
 }
 
@@ -680,7 +698,7 @@ static const struct config_key remote_keys[] = {
 	{"rule.", set_remote_rule, 0, NO_RANGE, true},
 };
 
-#define TIMEOUT_RANGE SECONDS(1), SECONDS(365 * 86400) /* as nft set timeouts */
+#define TIMEOUT_RANGE SECONDS(1), SECONDS(365 * 86400) /* nft's NFT_TIMEOUT_MAX */
 
 static const struct config_key policy_keys[] = {
 	{"mode", set_policy_mode, F(policy.mode), NO_RANGE, false},
@@ -702,6 +720,26 @@ static const struct config_key daemon_keys[] = {
 	{"pid_file", set_abs_path, F(daemon.pid_file), 0, PATH_MAX - 1, false},
 };
 
+static const struct config_key nfq_keys[] = {
+	{"queue_num", set_u16, F(nfq.queue_num), 0, 65535, false},
+	{"copy_range", set_u32, F(nfq.copy_range), 1, NFQ_COPY_RANGE_MAX, false},
+	{"queue_maxlen", set_u32, F(nfq.queue_maxlen), 1, 1 << 24, false},
+	{"receive_buffer", set_u32, F(nfq.rcvbuf), 65536, INT32_MAX / 2, false},
+	{"fail_open", set_bool, F(nfq.fail_open), NO_RANGE, false},
+	{"gso", set_bool, F(nfq.gso), NO_RANGE, false},
+	{"batch_max", set_unsigned, F(nfq.batch_max), 1, NFQ_BATCH_LIMIT, false},
+};
+
+static const struct config_key nft_keys[] = {
+	{"table", set_nft_table, F(nft.table), 1, NFT_NAME_MAX - 1, false},
+	{"manage", set_bool, F(nft.manage), NO_RANGE, false},
+	{"remove_at_exit", set_bool, F(nft.remove_at_exit), NO_RANGE, false},
+	{"queue_bypass", set_bool, F(nft.queue_bypass), NO_RANGE, false},
+	{"queue_mode", set_queue_mode, F(nft.queue_mode), NO_RANGE, false},
+	{"hook_forward", set_bool, F(nft.hook_forward), NO_RANGE, false},
+	{"hook_input", set_bool, F(nft.hook_input), NO_RANGE, false},
+};
+
 #define SECTION(name, keys)                                \
 	{                                                  \
 		name, keys, sizeof(keys) / sizeof(keys[0]) \
@@ -711,8 +749,20 @@ static const struct config_section sections[] = {
 	SECTION("syslog", syslog_keys), SECTION("knock", knock_keys),
 	SECTION("bits", bits_keys),	SECTION("remote", remote_keys),
 	SECTION("policy", policy_keys), SECTION("daemon", daemon_keys),
+	SECTION("nfq", nfq_keys),	SECTION("nft", nft_keys),
 };
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+/* [nft] fields that follow other keys (see struct kg_config). */
+static void config_derive_nft(struct kg_config *cfg)
+{
+	cfg->nft.queue_num = cfg->nfq.queue_num;
+	cfg->nft.flag_timeout = cfg->policy.flag_timeout;
+	cfg->nft.block_timeout = 0;
+	for (size_t t = 0; t < sizeof(cfg->policy.block_timeout) / sizeof(kg_time); t++)
+		if (cfg->policy.block_timeout[t] > cfg->nft.block_timeout)
+			cfg->nft.block_timeout = cfg->policy.block_timeout[t];
+}
 
 /* Large (the BITS lists); used at startup only, like the config itself. */
 static struct detect_config detect_defaults;
@@ -727,8 +777,6 @@ void config_defaults(struct kg_config *cfg)
 	netset_zeek_local_default(&cfg->engine.local_nets);
 	snprintf(cfg->log.dir, sizeof(cfg->log.dir), ".");
 	cfg->log.format = CONNLOG_TSV;
-	nfq_config_defaults(&cfg->nfq);
-	nft_config_defaults(&cfg->nft);
 	cfg->syslog.enabled = false;
 	cfg->syslog.format = SYSLOG_RFC5424;
 	cfg->syslog.facility = SYSLOG_FACILITY_LOCAL0;
@@ -744,6 +792,9 @@ void config_defaults(struct kg_config *cfg)
 	/* In place: struct copies would not clear the padding the tests compare. */
 	policy_config_defaults(&cfg->policy);
 	ctl_server_config_defaults(&cfg->daemon.ctl);
+	nfq_config_defaults(&cfg->nfq);
+	nft_config_defaults(&cfg->nft);
+	config_derive_nft(cfg);
 }
 
 void config_engine(const struct kg_config *cfg, struct engine_config *out)
@@ -1071,6 +1122,24 @@ static bool apply_deferred(struct load_ctx *x)
 		char named[512];
 		knock_names(why, named, sizeof(named));
 		snprintf(x->err, x->errlen, "%s: [knock] %s", x->path, named);
+		return false;
+	}
+
+	config_derive_nft(cfg);
+	if (cfg->nft.manage && !cfg->nft.hook_forward && !cfg->nft.hook_input) {
+		snprintf(x->err, x->errlen,
+			 "%s: [nft] hook_forward and hook_input are both off: the daemon would see "
+			 "no packet (turn one on, or set manage = no)",
+			 x->path);
+		return false;
+	}
+	/* The key ranges already hold these; kept in case the modules tighten. */
+	if (!nfq_config_check(&cfg->nfq, why, sizeof(why))) {
+		snprintf(x->err, x->errlen, "%s: [nfq] %s", x->path, why);
+		return false;
+	}
+	if (!nft_config_check(&cfg->nft, why, sizeof(why))) {
+		snprintf(x->err, x->errlen, "%s: [nft] %s", x->path, why);
 		return false;
 	}
 	return true;

@@ -2,7 +2,7 @@
  * every key with its default) read with iniparser into struct kg_config.
  *
  * Sections: [engine] [log] [syslog], the detectors' [knock] [bits] [remote],
- * the decide stage's [policy], and the live daemon's [daemon];
+ * the decide stage's [policy], and the live daemon's [daemon] [nfq] [nft];
  * most map onto their modules' own config structs. An unknown section
  * or key, a key set twice, or an invalid value is an error naming the file,
  * the line, the section, the key, the value and what is allowed, e.g.
@@ -62,8 +62,12 @@ struct kg_config {
 		struct ctl_server_config ctl;
 		char pid_file[PATH_MAX]; /* "" = none */
 	} daemon;
-	/* [nfq], [nft]: the queue and the nftables table of the inline mode */
+	/* [nfq]. Its queue_num is also nft.queue_num (one key, [nfq] queue_num). */
 	struct nfq_config nfq;
+	/* [nft]. Derived, not keys: queue_num (above), and the sets' default
+	 * timeouts, used only for elements added without one (the daemon always
+	 * gives one): flag_timeout = [policy] flag_timeout, block_timeout = the
+	 * longest [policy] block_timeout_*. */
 	struct nft_config nft;
 };
 

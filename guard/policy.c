@@ -64,7 +64,8 @@ static bool policy_rate_take(struct policy *p, kg_time now)
 {
 	if (p->cfg.max_blocks_per_minute == 0)
 		return true;
-	if (p->window_blocks == 0 || now - p->window_start >= POLICY_WINDOW || now < p->window_start) {
+	if (p->window_blocks == 0 || now - p->window_start >= POLICY_WINDOW ||
+	    now < p->window_start) {
 		p->window_start = now;
 		p->window_blocks = 0;
 	}
@@ -101,7 +102,8 @@ void policy_decide(struct policy *p, const struct alert *a, kg_time now,
 		return;
 	}
 	out->action = POLICY_BLOCK;
-	out->timeout = (unsigned)a->technique < N_TECHNIQUES ? p->cfg.block_timeout[a->technique]
-							      : p->cfg.block_timeout[TECH_PORT_KNOCK];
+	out->timeout = (unsigned)a->technique < N_TECHNIQUES
+			       ? p->cfg.block_timeout[a->technique]
+			       : p->cfg.block_timeout[TECH_PORT_KNOCK];
 	p->stats.blocked++;
 }

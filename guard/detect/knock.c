@@ -40,6 +40,8 @@ void knock_config_defaults(struct knock_config *c)
 	c->scan_threshold = 25;
 	c->scan_window = KG_SEC(300);
 	c->known_sequence_severity = SEV_MEDIUM;
+	c->in_progress_enabled = true;
+	c->in_progress_min_ports = 2;
 	c->ring_size = KNOCK_RING_MAX;
 	c->pair_table_size = 65536;
 	c->attempt_pool_size = 262144;
@@ -90,6 +92,8 @@ bool knock_config_check(const struct knock_config *c, char *err, size_t errlen)
 		return fail(err, errlen, "scan_threshold must be at least 2");
 	if (c->n_known > KNOCK_KNOWN_MAX)
 		return fail(err, errlen, "too many known sequences");
+	if (c->in_progress_min_ports < 2 || c->in_progress_min_ports >= KNOCK_RING_MAX)
+		return fail(err, errlen, "in_progress_min_ports must be 2..31");
 	return true;
 }
 
@@ -538,7 +542,7 @@ static void copy_uid(char dst[KNOCK_UID_MAX], const char *uid)
 	snprintf(dst, KNOCK_UID_MAX, "%s", uid ? uid : "");
 }
 
-static bool src_allowlisted(const struct netset *s, const struct kg_addr *a)
+bool knock_src_allowlisted(const struct netset *s, const struct kg_addr *a)
 {
 	return s->n && netset_contains(s, a);
 }
@@ -688,7 +692,7 @@ static void scan_account(struct knock_detector *d, const struct kg_addr *src,
 	if (sc->count < d->cfg.scan_threshold || sc->alerted)
 		return;
 	sc->alerted = true; /* one alert per source per window */
-	if (src_allowlisted(&d->cfg.scanner_allowlist, src)) {
+	if (knock_src_allowlisted(&d->cfg.scanner_allowlist, src)) {
 		d->stats.alerts_suppressed++;
 		return;
 	}
@@ -798,7 +802,7 @@ static void spa_resolved(struct knock_detector *d, const struct kg_addr *src,
 	if (c->escalated)
 		return; /* SPA_Then_Access already told the whole story */
 
-	bool allow = src_allowlisted(&d->cfg.knock_allowlist, src);
+	bool allow = knock_src_allowlisted(&d->cfg.knock_allowlist, src);
 	knock_alert_begin(d, "PortKnock::SPA_Candidate", allow ? SEV_INFO : SEV_MEDIUM, h->ts, src,
 			  dst, h);
 	struct alert *a = &d->scratch;
@@ -825,7 +829,7 @@ static void spa_resolved(struct knock_detector *d, const struct kg_addr *src,
 
 /* ---------------------------------------------------------------- known sequences */
 
-static bool known_dst_match(const struct knock_known_sequence *k, const struct kg_addr *dst)
+bool knock_known_dst_match(const struct knock_known_sequence *k, const struct kg_addr *dst)
 {
 	unsigned full = k->dst_prefix / 8, rest = k->dst_prefix % 8;
 	if (memcmp(dst->b, k->dst_net.b, full) != 0)
@@ -858,7 +862,7 @@ static void known_check(struct knock_detector *d, uint32_t ps, uint32_t newest)
 		const struct knock_known_sequence *k = &d->cfg.known[ki];
 		const struct knock_port *lp = &k->ports[k->n_ports - 1];
 		if (lp->ip_proto != last->ip_proto || lp->port != last->dport ||
-		    !known_dst_match(k, &key->dst))
+		    !knock_known_dst_match(k, &key->dst))
 			continue;
 		int want = k->n_ports - 1;
 		const struct knock_hit *first = last;
@@ -876,7 +880,7 @@ static void known_check(struct knock_detector *d, uint32_t ps, uint32_t newest)
 		}
 		if (want >= 0)
 			continue;
-		bool allow = src_allowlisted(&d->cfg.knock_allowlist, &key->src);
+		bool allow = knock_src_allowlisted(&d->cfg.knock_allowlist, &key->src);
 		knock_alert_begin(d, "PortKnock::Known_Sequence",
 				  allow ? SEV_INFO : d->cfg.known_sequence_severity, last->ts,
 				  &key->src, &key->dst, last);
@@ -1107,6 +1111,8 @@ void knock_attempt(struct knock_detector *d, const struct knock_attempt *a)
 	run_append(d, ps);
 	if (d->cfg.n_known)
 		known_check(d, ps, i);
+	if (d->cfg.in_progress_enabled)
+		knock_in_progress_check(d, ps, i);
 }
 
 void knock_outcome(struct knock_detector *d, const struct knock_flow *f, enum knock_outcome o,

@@ -2,7 +2,7 @@
  * every first packet of a flow, a per-(src,dst) history of those attempts, and
  * the correlations on top of it: a sequence of failed ports then access to a
  * port that was closed, scans, fwknop-style single packet authorization (SPA),
- * repeated and known sequences, plain port scans.
+ * repeated and known sequences, plain port scans, and knocks still in progress.
  *
  * Pure: packets' facts and time come in through the calls below (time only from
  * arguments), alerts go out through the sink. All tables are allocated by
@@ -82,6 +82,18 @@ struct knock_config {
 	unsigned r_min;		/* R_MIN 2 */
 	kg_time seq_memory_ttl; /* 24 h */
 
+	/* A knock in progress: PortKnock::Sequence_In_Progress (MEDIUM), raised
+	 * while the sequence is still being sent, so that enforce mode can block
+	 * the source before the last knock reaches the server. It needs at least
+	 * in_progress_min_ports distinct TCP/UDP ports of one destination, each
+	 * hit by a single packet (no retransmission) that failed or is still
+	 * unanswered, no two hits more than max_gap apart, all within w_seq; and
+	 * either those hits are the start of a known sequence for that
+	 * destination, or none of their ports is a common service port. Once per
+	 * (src, dst) per w_seq. */
+	bool in_progress_enabled;	/* default yes */
+	unsigned in_progress_min_ports; /* default 2; 2..KNOCK_RING_MAX-1 */
+
 	/* SPA sub-detector. */
 	bool spa_enabled;
 	uint16_t spa_port;	/* 62201 (fwknop default), counts extra */
@@ -107,7 +119,8 @@ struct knock_config {
 	size_t spa_table_size;	  /* 4096 destinations with SPA candidates */
 
 	/* Sources whose knocks are approved (alerts drop to INFO, score -3) and
-	 * scanners (no Port_Scan / Scan_Then_Access / Repeated_Sequence, score -3). */
+	 * scanners (no Port_Scan / Scan_Then_Access / Repeated_Sequence /
+	 * Sequence_In_Progress, score -3). */
 	struct netset knock_allowlist;
 	struct netset scanner_allowlist;
 

@@ -1,5 +1,6 @@
 /* Shared between knock.c (tables, attempt lifecycle, scans, SPA candidates),
- * knock_correlate.c (§A.7 evaluation on access, runs, evidence) and
+ * knock_correlate.c (§A.7 evaluation on access, runs, evidence),
+ * knock_progress.c (a sequence still being sent) and
  * knock_features.c (pure per-packet features). Not for other modules. */
 #ifndef KG_KNOCK_INTERNAL_H
 #define KG_KNOCK_INTERNAL_H
@@ -55,6 +56,8 @@ struct knock_pair {
 	kg_time scan_access_alert_ts;
 	kg_time recorded_first_ts, recorded_last_ts;
 	uint64_t recorded_hash;
+	bool in_progress_alerted; /* Sequence_In_Progress raised at in_progress_ts */
+	kg_time in_progress_ts;
 };
 
 /* closed_table[(dst, proto, port)]: when anyone last failed or succeeded there. */
@@ -177,6 +180,12 @@ void knock_alert_begin(struct knock_detector *d, const char *name, enum alert_se
 		       kg_time ts, const struct kg_addr *src, const struct kg_addr *dst,
 		       const struct knock_hit *h);
 void knock_alert_emit(struct knock_detector *d);
+
+bool knock_known_dst_match(const struct knock_known_sequence *k, const struct kg_addr *dst);
+bool knock_src_allowlisted(const struct netset *s, const struct kg_addr *a);
+
+/* knock_progress.c, called by knock.c after each new attempt */
+void knock_in_progress_check(struct knock_detector *d, uint32_t pair, uint32_t newest);
 
 /* knock_correlate.c, called by knock.c */
 void knock_on_open(struct knock_detector *d, uint32_t pair, uint32_t hit, kg_time t);

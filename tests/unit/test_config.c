@@ -104,6 +104,10 @@ static void assert_config_equal(const struct kg_config *a, const struct kg_confi
 	SECTION_EQUAL(remote);
 	SECTION_EQUAL(remote_sessions);
 	SECTION_EQUAL(inventory_size);
+	SECTION_EQUAL(policy);
+	SECTION_EQUAL(daemon);
+	SECTION_EQUAL(nfq);
+	SECTION_EQUAL(nft);
 #undef SECTION_EQUAL
 	assert_memory_equal(a, b, sizeof(*a));
 }
@@ -377,6 +381,110 @@ static void test_named_files(void **state)
 	tmp_remove(&t, files);
 }
 
+/* [policy] [daemon] [nfq] [nft], and the [knock] in-progress keys. */
+static void test_live_sections_applied(void **state)
+{
+	(void)state;
+	struct kg_config *c = &cfg_a;
+	assert_loads("[policy]\n"
+		     "mode = enforce\n"
+		     "never_block = 192.0.2.53, 10.0.0.1, fd00:53::/64\n"
+		     "flag_timeout = 60\n"
+		     "block_timeout_knock = 600\n"
+		     "block_timeout_bits = 86400\n"
+		     "block_timeout_remote = 1.5\n"
+		     "min_severity = high\n"
+		     "max_blocks_per_minute = 0\n"
+		     "[daemon]\n"
+		     "control_socket = /run/kg-test/ctl.sock\n"
+		     "control_group = knockguard\n"
+		     "pid_file = /run/kg-test/pid\n"
+		     "[nfq]\n"
+		     "queue_num = 7\n"
+		     "copy_range = 1500\n"
+		     "queue_maxlen = 100\n"
+		     "receive_buffer = 65536\n"
+		     "fail_open = no\n"
+		     "gso = off\n"
+		     "batch_max = 255\n"
+		     "[nft]\n"
+		     "table = kg_lab1\n"
+		     "manage = no\n"
+		     "remove_at_exit = no\n"
+		     "queue_bypass = no\n"
+		     "queue_mode = xt\n"
+		     "hook_forward = no\n"
+		     "hook_input = no\n"
+		     "[knock]\n"
+		     "in_progress_enabled = no\n"
+		     "in_progress_min_ports = 4\n",
+		     c);
+	struct kg_addr a;
+	assert_int_equal(c->policy.mode, POLICY_ENFORCE);
+	assert_int_equal(c->policy.never_block.n, 3);
+	assert_true(addr_parse("192.0.2.53", &a) && netset_contains(&c->policy.never_block, &a));
+	assert_true(addr_parse("fd00:53::99", &a) && netset_contains(&c->policy.never_block, &a));
+	assert_true(addr_parse("10.0.0.2", &a) && !netset_contains(&c->policy.never_block, &a));
+	assert_int_equal(c->policy.flag_timeout, KG_SEC(60));
+	assert_int_equal(c->policy.block_timeout[TECH_PORT_KNOCK], KG_SEC(600));
+	assert_int_equal(c->policy.block_timeout[TECH_BITS], KG_SEC(86400));
+	assert_int_equal(c->policy.block_timeout[TECH_REMOTE_SERVICE], KG_MSEC(1500));
+	assert_int_equal(c->policy.min_severity, SEV_HIGH);
+	assert_int_equal(c->policy.max_blocks_per_minute, 0);
+	assert_string_equal(c->daemon.ctl.path, "/run/kg-test/ctl.sock");
+	assert_string_equal(c->daemon.ctl.group, "knockguard");
+	assert_string_equal(c->daemon.pid_file, "/run/kg-test/pid");
+	struct ctl_server_config dflt;
+	ctl_server_config_defaults(&dflt);
+	assert_int_equal(c->daemon.ctl.max_clients, dflt.max_clients); /* not keys */
+	assert_int_equal(c->daemon.ctl.max_line, dflt.max_line);
+	assert_int_equal(c->nfq.queue_num, 7);
+	assert_int_equal(c->nfq.copy_range, 1500);
+	assert_int_equal(c->nfq.queue_maxlen, 100);
+	assert_int_equal(c->nfq.rcvbuf, 65536);
+	assert_false(c->nfq.fail_open);
+	assert_false(c->nfq.gso);
+	assert_int_equal(c->nfq.batch_max, 255);
+	assert_string_equal(c->nft.table, "kg_lab1");
+	assert_false(c->nft.manage);
+	assert_false(c->nft.remove_at_exit);
+	assert_false(c->nft.queue_bypass);
+	assert_int_equal(c->nft.queue_mode, NFT_QUEUE_XT);
+	assert_false(c->nft.hook_forward); /* both off is fine with manage = no */
+	assert_false(c->nft.hook_input);
+	/* derived */
+	assert_int_equal(c->nft.queue_num, 7);
+	assert_int_equal(c->nft.flag_timeout, KG_SEC(60));
+	assert_int_equal(c->nft.block_timeout, KG_SEC(86400));
+	assert_false(c->knock.in_progress_enabled);
+	assert_int_equal(c->knock.in_progress_min_ports, 4);
+
+	struct engine_config ec;
+	config_engine(c, &ec);
+	assert_ptr_equal(ec.policy, &c->policy);
+	static struct detect_config dc;
+	config_detect(c, &dc);
+	assert_false(dc.knock.in_progress_enabled);
+
+	/* Empty values where they mean "none". */
+	assert_loads("[daemon]\ncontrol_group =\npid_file =\n[policy]\nnever_block =\n", c);
+	assert_string_equal(c->daemon.ctl.group, "");
+	assert_string_equal(c->daemon.pid_file, "");
+	assert_int_equal(c->policy.never_block.n, 0);
+
+	/* The defaults agree with the modules' own. */
+	config_defaults(c);
+	struct policy_config pc;
+	policy_config_defaults(&pc);
+	assert_memory_equal(&c->policy, &pc, sizeof(pc));
+	struct nfq_config qc;
+	nfq_config_defaults(&qc);
+	assert_memory_equal(&c->nfq, &qc, sizeof(qc));
+	assert_string_equal(c->daemon.ctl.path, CTL_DEFAULT_PATH);
+	assert_string_equal(c->nft.table, "knockguard");
+	assert_int_equal(c->nft.block_timeout, pc.block_timeout[TECH_PORT_KNOCK]);
+}
+
 /* --- errors ---------------------------------------------------------------- */
 
 static const struct {
@@ -386,7 +494,8 @@ static const struct {
 	{"[syslog]\ntransport = tcpp\n",
 	 "FILE:2: [syslog] transport = 'tcpp': expected one of unix, udp, tcp"},
 	{"[sylog]\nport = 1\n",
-	 "FILE:1: unknown section [sylog]: expected one of engine, log, syslog, knock, bits, remote"},
+	 "FILE:1: unknown section [sylog]: expected one of engine, log, syslog, knock, bits, remote, policy, daemon, "
+	 "nfq, nft"},
 	{"[syslog]\n\ntrnsport = udp\n",
 	 "FILE:3: [syslog] unknown key 'trnsport': did you mean 'transport'?"},
 	{"[log]\ncolour = red\n",
@@ -402,7 +511,8 @@ static const struct {
 	{"[log]\nformat = json\n  x", "FILE:3: syntax error: 'x'"}, /* iniparser skips it */
 	{"[engine\n", "FILE:1: syntax error: '[engine'"},
 	{"[a:b]\n",
-	 "FILE:1: unknown section [a:b]: expected one of engine, log, syslog, knock, bits, remote"},
+	 "FILE:1: unknown section [a:b]: expected one of engine, log, syslog, knock, bits, remote, policy, daemon, "
+	 "nfq, nft"},
 	{"[engine]\nmax_flows = 0\n",
 	 "FILE:2: [engine] max_flows = '0': expected an integer from 1 to 100000000"},
 	{"[engine]\nmax_flows = 12k\n",
@@ -466,6 +576,56 @@ static const struct {
 	 "directory"},
 	{"[bits]\nmax_pairs = 1\n",
 	 "FILE:2: [bits] max_pairs = '1': expected an integer from 2 to 16777216"},
+	{"[policy]\nmode = enforcing\n",
+	 "FILE:2: [policy] mode = 'enforcing': expected one of monitor, enforce"},
+	{"[policy]\nnever_block = 192.0.2.300\n",
+	 "FILE:2: [policy] never_block = '192.0.2.300': '192.0.2.300' is not a CIDR prefix"},
+	{"[policy]\nblock_timeout_knock = 0\n",
+	 "FILE:2: [policy] block_timeout_knock = '0': expected a duration in seconds (e.g. 30 or "
+	 "0.5) from 1 to 3.1536e+07"},
+	{"[policy]\nflag_timeout = 31536001\n",
+	 "FILE:2: [policy] flag_timeout = '31536001': expected a duration in seconds"},
+	{"[policy]\nmin_severity = severe\n",
+	 "FILE:2: [policy] min_severity = 'severe': expected one of info, low, medium, high, "
+	 "critical"},
+	{"[policy]\nmax_blocks_per_minute = -1\n",
+	 "FILE:2: [policy] max_blocks_per_minute = '-1': expected an integer from 0 to 1000000"},
+	{"[policy]\nblock_timeout = 60\n",
+	 "FILE:2: [policy] unknown key 'block_timeout': expected one of mode, never_block, "
+	 "flag_timeout, block_timeout_knock, block_timeout_bits, block_timeout_remote, "
+	 "min_severity, max_blocks_per_minute"},
+	{"[daemon]\ncontrol_socket = run/ctl.sock\n",
+	 "FILE:2: [daemon] control_socket = 'run/ctl.sock': expected an absolute path (starting "
+	 "with /)"},
+	{"[daemon]\ncontrol_socket =\n",
+	 "FILE:2: [daemon] control_socket = '': expected a non-empty value"},
+	{"[daemon]\ncontrol_socket = /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	 "FILE:2: [daemon] control_socket = '/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...': expected at most 107 characters"},
+	{"[daemon]\npid_file = knockguard.pid\n",
+	 "FILE:2: [daemon] pid_file = 'knockguard.pid': expected an absolute path"},
+	{"[nfq]\nqueue_num = 65536\n",
+	 "FILE:2: [nfq] queue_num = '65536': expected an integer from 0 to 65535"},
+	{"[nfq]\ncopy_range = 0\n",
+	 "FILE:2: [nfq] copy_range = '0': expected an integer from 1 to 65535"},
+	{"[nfq]\nbatch_max = 256\n",
+	 "FILE:2: [nfq] batch_max = '256': expected an integer from 1 to 255"},
+	{"[nfq]\nreceive_buffer = 1024\n",
+	 "FILE:2: [nfq] receive_buffer = '1024': expected an integer from 65536 to 1073741823"},
+	{"[nft]\ntable = filter\n",
+	 "FILE:2: [nft] table = 'filter': expected a name of letters, digits and _ (at most 31 "
+	 "characters, not starting with a digit) that is not an nft keyword"},
+	{"[nft]\ntable = 1kg\n", "FILE:2: [nft] table = '1kg': expected a name of letters"},
+	{"[nft]\ntable = kg-lab\n", "FILE:2: [nft] table = 'kg-lab': expected a name of letters"},
+	{"[nft]\nqueue_mode = compat\n",
+	 "FILE:2: [nft] queue_mode = 'compat': expected one of auto, native, xt"},
+	{"[nft]\nhook_forward = no\nhook_input = no\n",
+	 "FILE: [nft] hook_forward and hook_input are both off: the daemon would see no packet "
+	 "(turn one on, or set manage = no)"},
+	{"[nft]\nqueue_num = 1\n",
+	 "FILE:2: [nft] unknown key 'queue_num': expected one of table, manage, remove_at_exit, "
+	 "queue_bypass, queue_mode, hook_forward, hook_input"},
+	{"[knock]\nin_progress_min_ports = 1\n",
+	 "FILE:2: [knock] in_progress_min_ports = '1': expected an integer from 2 to 31"},
 };
 
 static void test_errors(void **state)
@@ -530,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_every_section_applied),
 		cmocka_unit_test(test_names_case_and_private),
 		cmocka_unit_test(test_named_files),
+		cmocka_unit_test(test_live_sections_applied),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_detector_value_errors),
 		cmocka_unit_test(test_missing_file),

@@ -1,6 +1,6 @@
 /* knock detector: sequences with RST, silent, ICMP and UDP outcomes, scans,
  * try-knock-retry, ordinary failures, SPA, repetition, known sequences,
- * allowlists, bounded tables. Timings follow the verified captures of
+ * allowlists, bounded tables, knocks in progress. Timings follow the verified captures of
  * specs/detection.md §A.1-A.2. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1044,6 +1044,249 @@ static void test_knock_evidence_truncated_to_16(void **state)
 	knock_destroy(d);
 }
 
+/* ---------------------------------------------------------------- in progress */
+
+#define IN_PROGRESS "PortKnock::Sequence_In_Progress"
+
+static struct knock_config *door_config(void)
+{
+	static struct knock_config cfg;
+	char err[160];
+	knock_config_defaults(&cfg);
+	assert_true(knock_known_sequence_parse(TARGET "/32 7000,8000,9000 door", &cfg.known[0], err,
+					       sizeof(err)));
+	cfg.n_known = 1;
+	return &cfg;
+}
+
+/* knockd's door, `knock` without delay: raised on the second knock, while
+ * every knock is still unanswered, so the third can be stopped. */
+static void test_knock_in_progress_known_prefix(void **state)
+{
+	(void)state;
+	struct captured c;
+	struct knock_detector *d = make(door_config(), &c);
+	static const uint16_t ports[] = {7000, 8000, 9000};
+	syn(d, T0, flow(KNOCKER, 41000, TARGET, ports[0], 6));
+	assert_int_equal(c.n, 0);
+	syn(d, T0 + 200000, flow(KNOCKER, 41001, TARGET, ports[1], 6));
+	assert_int_equal(c.n, 1);
+	const struct alert *a = must(&c, IN_PROGRESS);
+	assert_int_equal(a->severity, SEV_MEDIUM);
+	assert_int_equal(a->technique, TECH_PORT_KNOCK);
+	assert_string_equal(a->policy_rule, "known:door");
+	struct kg_addr knocker = ip(KNOCKER), target = ip(TARGET);
+	assert_true(addr_eq(&a->orig_h, &knocker));
+	assert_true(addr_eq(&a->resp_h, &target));
+	assert_int_equal(a->resp_p, 8000);
+	assert_int_equal(a->orig_p, 41001);
+	assert_int_equal(a->ts, T0 + 200000);
+	assert_has(a->evidence,
+		   "\"hits\":[{\"proto\":\"tcp\",\"port\":7000,\"outcome\":\"pending\"");
+	assert_has(a->evidence, "{\"proto\":\"tcp\",\"port\":8000,\"outcome\":\"pending\"");
+	assert_has(a->evidence, "\"match\":\"known_prefix\"");
+	assert_has(a->evidence, "\"known_sequence\":\"door\"");
+	assert_has(a->evidence, "\"known_ports\":3");
+	assert_has(a->evidence, "\"span_ms\":0.200");
+	assert_has(a->msg, "first 2 knocks (7000,8000) of the known sequence door");
+	/* The third knock completes it: Known_Sequence, but no second In_Progress. */
+	syn(d, T0 + 400000, flow(KNOCKER, 41002, TARGET, ports[2], 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 1);
+	assert_int_equal(count(&c, "PortKnock::Known_Sequence"), 1);
+	knock_destroy(d);
+
+	/* The same ports without the known sequence: 8000 is a common service
+	 * port (http-alt), so nothing is raised before the access. */
+	d = make_default(&c);
+	for (int i = 0; i < 3; i++)
+		syn(d, T0 + 200000 * i, flow(KNOCKER, (uint16_t)(41000 + i), TARGET, ports[i], 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 0);
+	knock_destroy(d);
+
+	/* The door's ports out of order, or to another host: no prefix. */
+	d = make(door_config(), &c);
+	syn(d, T0, flow(KNOCKER, 41000, TARGET, 8000, 6));
+	syn(d, T0 + 1000, flow(KNOCKER, 41001, TARGET, 7000, 6));
+	syn(d, T0 + 2000, flow(KNOCKER, 41002, OTHER, 7000, 6));
+	syn(d, T0 + 3000, flow(KNOCKER, 41003, OTHER, 8000, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 0);
+	/* Now in order, after an unrelated common port in between (knockd ignores
+	 * it): the prefix is found, and only the door's ports are shown. */
+	syn(d, T0 + 4000, flow(KNOCKER, 41004, TARGET, 80, 6));
+	syn(d, T0 + 5000, flow(KNOCKER, 41005, TARGET, 8000, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 1);
+	a = must(&c, IN_PROGRESS);
+	assert_has(a->msg, "(7000,8000)");
+	assert_has(a->evidence, "\"n_ports\":2");
+	knock_destroy(d);
+}
+
+static void test_knock_in_progress_uncommon_ports(void **state)
+{
+	(void)state;
+	struct captured c;
+	struct knock_detector *d = make_default(&c);
+	/* A DROP-policy knock, 300 ms apart: both still unanswered. */
+	syn(d, T0, flow(KNOCKER, 42000, TARGET, 12345, 6));
+	syn(d, T0 + KG_MSEC(300), flow(KNOCKER, 42001, TARGET, 54321, 6));
+	assert_int_equal(c.n, 1);
+	const struct alert *a = must(&c, IN_PROGRESS);
+	assert_int_equal(a->severity, SEV_MEDIUM);
+	assert_string_equal(a->policy_rule, "default");
+	assert_has(a->evidence, "\"match\":\"uncommon_ports\"");
+	assert_has(a->evidence, "\"known_sequence\":null");
+	assert_has(a->evidence, "\"n_ports\":2,\"min_ports\":2");
+	assert_has(a->msg, "(12345,54321)");
+	/* Once per (src, dst) per sequence_window. */
+	syn(d, T0 + KG_MSEC(600), flow(KNOCKER, 42002, TARGET, 24680, 6));
+	syn(d, T0 + KG_SEC(20), flow(KNOCKER, 42003, TARGET, 13579, 6));
+	syn(d, T0 + KG_SEC(29), flow(KNOCKER, 42004, TARGET, 13578, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 1);
+	/* Another destination is another pair. */
+	syn(d, T0 + KG_SEC(29), flow(KNOCKER, 42005, OTHER, 13579, 6));
+	syn(d, T0 + KG_SEC(29) + 1000, flow(KNOCKER, 42006, OTHER, 13578, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 2);
+	/* After the window, the same pair alerts again. */
+	syn(d, T0 + KG_SEC(31), flow(KNOCKER, 42007, TARGET, 11111, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 3);
+	knock_destroy(d);
+
+	/* UDP knocks answered by ICMP unreachable count as closed. */
+	d = make_default(&c);
+	static const uint8_t zero[1] = {0};
+	struct knock_flow u1 = flow(KNOCKER, 50100, TARGET, 2222, 17);
+	udp(d, T0, u1, zero, 1);
+	out(d, T0 + 50000, u1, KNOCK_CLOSED_ICMP);
+	udp(d, T0 + KG_MSEC(5), flow(KNOCKER, 50101, TARGET, 3333, 17), zero, 1);
+	a = must(&c, IN_PROGRESS);
+	assert_has(a->evidence, "\"proto\":\"udp\",\"port\":2222,\"outcome\":\"ICMP3/3\"");
+	assert_int_equal(a->proto, TRANSPORT_UDP);
+	knock_destroy(d);
+}
+
+/* What is not a knock in progress. */
+static void test_knock_in_progress_negatives(void **state)
+{
+	(void)state;
+	struct captured c;
+	struct knock_detector *d = make_default(&c);
+	/* One uncommon port twice (a retry with a new source port). */
+	syn(d, T0, flow(KNOCKER, 43000, TARGET, 12345, 6));
+	syn(d, T0 + KG_SEC(1), flow(KNOCKER, 43001, TARGET, 12345, 6));
+	/* An application that retransmits its SYN, then tries a second port. */
+	struct knock_flow r = flow(KNOCKER, 43010, OTHER, 40000, 6);
+	syn(d, T0, r);
+	knock_retransmit(d, &r, T0 + KG_SEC(1));
+	syn(d, T0 + KG_SEC(2), flow(KNOCKER, 43011, OTHER, 40001, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 0);
+	knock_destroy(d);
+
+	/* More than max_gap (10 s) between two hits. */
+	d = make_default(&c);
+	syn(d, T0, flow(KNOCKER, 43020, TARGET, 12345, 6));
+	syn(d, T0 + KG_SEC(11), flow(KNOCKER, 43021, TARGET, 54321, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 0);
+	/* ... but the next one is close enough to the second. */
+	syn(d, T0 + KG_SEC(12), flow(KNOCKER, 43022, TARGET, 24680, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 1);
+	assert_has(last(&c)->msg, "(54321,24680)");
+	knock_destroy(d);
+
+	/* An open port is no knock: a client of TARGET:40000 then one failure. */
+	d = make_default(&c);
+	struct knock_flow o = flow(KNOCKER, 43030, TARGET, 40000, 6);
+	syn(d, T0, o);
+	out(d, T0 + 1000, o, KNOCK_OPEN);
+	syn(d, T0 + KG_MSEC(10), flow(KNOCKER, 43031, TARGET, 40001, 6));
+	/* A common port among the hits. */
+	syn(d, T0 + KG_SEC(1), flow(KNOCKER, 43032, OTHER, 3306, 6));
+	syn(d, T0 + KG_SEC(1) + 1000, flow(KNOCKER, 43033, OTHER, 40002, 6));
+	/* ICMP echo does not count. */
+	struct knock_attempt e = {0};
+	e.ts = T0 + KG_SEC(2);
+	e.flow = flow(KNOCKER, 8, "10.77.0.3", 0, 1);
+	e.uid = "CEcho";
+	knock_attempt(d, &e);
+	syn(d, T0 + KG_SEC(2) + 1000, flow(KNOCKER, 43034, "10.77.0.3", 40003, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 0);
+	knock_destroy(d);
+}
+
+static void test_knock_in_progress_config(void **state)
+{
+	(void)state;
+	static struct knock_config cfg;
+	struct captured c;
+	char err[128];
+	/* Off. */
+	knock_config_defaults(&cfg);
+	assert_true(cfg.in_progress_enabled);
+	assert_int_equal(cfg.in_progress_min_ports, 2);
+	cfg.in_progress_enabled = false;
+	struct knock_detector *d = make(&cfg, &c);
+	for (int i = 0; i < 5; i++)
+		syn(d, T0 + KG_MSEC(10) * i,
+		    flow(KNOCKER, (uint16_t)(44000 + i), TARGET, (uint16_t)(12340 + i), 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 0);
+	knock_destroy(d);
+	/* Three ports needed. */
+	knock_config_defaults(&cfg);
+	cfg.in_progress_min_ports = 3;
+	d = make(&cfg, &c);
+	syn(d, T0, flow(KNOCKER, 44010, TARGET, 12345, 6));
+	syn(d, T0 + 1000, flow(KNOCKER, 44011, TARGET, 54321, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 0);
+	syn(d, T0 + 2000, flow(KNOCKER, 44012, TARGET, 24680, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 1);
+	assert_has(last(&c)->evidence, "\"n_ports\":3,\"min_ports\":3");
+	knock_destroy(d);
+	/* A known prefix shorter than min_ports is not enough. */
+	memcpy(&cfg, door_config(), sizeof(cfg));
+	cfg.in_progress_min_ports = 3;
+	d = make(&cfg, &c);
+	syn(d, T0, flow(KNOCKER, 44020, TARGET, 7000, 6));
+	syn(d, T0 + 1000, flow(KNOCKER, 44021, TARGET, 8000, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 0);
+	syn(d, T0 + 2000, flow(KNOCKER, 44022, TARGET, 9000, 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 1);
+	knock_destroy(d);
+
+	knock_config_defaults(&cfg);
+	cfg.in_progress_min_ports = 1;
+	assert_false(knock_config_check(&cfg, err, sizeof(err)));
+	assert_has(err, "in_progress_min_ports");
+	cfg.in_progress_min_ports = 32;
+	assert_false(knock_config_check(&cfg, err, sizeof(err)));
+	cfg.in_progress_min_ports = 31;
+	assert_true(knock_config_check(&cfg, err, sizeof(err)));
+}
+
+static void test_knock_in_progress_allowlists(void **state)
+{
+	(void)state;
+	static struct knock_config cfg;
+	knock_config_defaults(&cfg);
+	assert_true(netset_add(&cfg.knock_allowlist, KNOCKER));
+	assert_true(netset_add(&cfg.scanner_allowlist, "10.77.5.0/24"));
+	struct captured c;
+	struct knock_detector *d = make(&cfg, &c);
+	/* An approved knocker: INFO (which enforce mode does not act on). */
+	syn(d, T0, flow(KNOCKER, 45000, TARGET, 12345, 6));
+	syn(d, T0 + 1000, flow(KNOCKER, 45001, TARGET, 54321, 6));
+	const struct alert *a = must(&c, IN_PROGRESS);
+	assert_int_equal(a->severity, SEV_INFO);
+	assert_string_equal(a->policy_rule, "knock_allowlist");
+	assert_has(a->evidence, "\"allowlisted\":true");
+	/* An approved scanner: nothing, counted. */
+	uint64_t suppressed = knock_stats(d)->alerts_suppressed;
+	for (int i = 0; i < 5; i++)
+		syn(d, T0 + 1000 * i,
+		    flow("10.77.5.5", (uint16_t)(45100 + i), TARGET, (uint16_t)(20000 + i), 6));
+	assert_int_equal(count(&c, IN_PROGRESS), 1);
+	assert_int_equal(knock_stats(d)->alerts_suppressed, suppressed + 1);
+	knock_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1072,6 +1315,11 @@ int main(void)
 		cmocka_unit_test(test_knock_config_check),
 		cmocka_unit_test(test_knock_late_answers_and_disabled),
 		cmocka_unit_test(test_knock_evidence_truncated_to_16),
+		cmocka_unit_test(test_knock_in_progress_known_prefix),
+		cmocka_unit_test(test_knock_in_progress_uncommon_ports),
+		cmocka_unit_test(test_knock_in_progress_negatives),
+		cmocka_unit_test(test_knock_in_progress_config),
+		cmocka_unit_test(test_knock_in_progress_allowlists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
