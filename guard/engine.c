@@ -113,10 +113,12 @@ static void decide(struct engine *e, struct alert *a, struct conn *c)
 static void on_alert(void *ctx, const struct alert *a)
 {
 	struct engine *e = ctx;
-	e->stats.alerts++;
 	e->alert_scratch = *a;
 	struct conn *c = enrich_alert(e, &e->alert_scratch);
 	decide(e, &e->alert_scratch, c);
+	if (a->repeat)
+		return; /* acted upon, already logged once */
+	e->stats.alerts++;
 	if (e->sink.alert)
 		e->sink.alert(e->sink.ctx, &e->alert_scratch);
 }

@@ -41,6 +41,9 @@ struct alert {
 	enum alert_direction direction;
 	char policy_rule[ALERT_RULE_MAX]; /* rule id that matched, or "default" */
 	bool blocked;			  /* action: "blocked" rather than "alert" */
+	/* A repeat the detector suppresses in the logs (same rule and hosts
+	 * lately): the decide stage still acts on it, outputs skip it. */
+	bool repeat;
 	char msg[ALERT_MSG_MAX];	  /* one human sentence */
 	char evidence[ALERT_EVIDENCE_MAX]; /* a JSON object, "{}" at least */
 };

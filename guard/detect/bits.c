@@ -560,7 +560,8 @@ static bool alert_allowed(struct bits_detector *d, struct bits_pair *p, enum bit
 static void alert_raise(struct bits_detector *d, struct alert *a, enum bits_rule rule,
 			bits_alert_fn fn, void *ctx)
 {
-	d->stats.alerts[rule]++;
+	if (!a->repeat)
+		d->stats.alerts[rule]++;
 	if (fn != NULL)
 		fn(ctx, a);
 }
@@ -724,11 +725,13 @@ static void raise_for_record(struct bits_detector *d, const struct http_record *
 			     const struct bits_facts *f, const char *what, bits_alert_fn fn,
 			     void *ctx)
 {
-	if (!alert_allowed(d, p, rule, r->ts))
-		return;
+	/* A repeat within the suppression window is still raised, marked: the
+	 * logs skip it, but enforce must cut this transfer too. */
+	bool repeat = !alert_allowed(d, p, rule, r->ts);
 	struct alert a;
 	alert_base(&a, r->ts, r->uid, &r->orig_h, r->orig_p, &r->resp_h, r->resp_p, rule, sev,
 		   f->allowlist);
+	a.repeat = repeat;
 	char src[KG_ADDR_STRLEN];
 	addr_format(&r->orig_h, src);
 	/* A long host or URI is cut here: the evidence has them in full. */
