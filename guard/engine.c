@@ -91,7 +91,9 @@ static struct conn *enrich_alert(struct engine *e, struct alert *a)
 
 /* The decide stage: monitor flags the offender, enforce blocks it and drops
  * the rest of the flow, this packet included. */
-static void decide(struct engine *e, struct alert *a, struct conn *c)
+/* Returns true when it blocked or dropped something: an enforcement event,
+ * which is always logged, even for a repeat the detector would not log. */
+static bool decide(struct engine *e, struct alert *a, struct conn *c)
 {
 	struct policy_decision d;
 	policy_decide(&e->policy, a, e->now, &d);
@@ -101,13 +103,14 @@ static void decide(struct engine *e, struct alert *a, struct conn *c)
 		e->verdict = VERDICT_DROP;
 	}
 	if (d.action == POLICY_NONE)
-		return;
+		return d.drop_flow;
 	a->blocked = d.action == POLICY_BLOCK;
 	if (e->sink.action) {
 		struct engine_action act = {
 			.action = d.action, .addr = d.addr, .timeout = d.timeout, .cause = a};
 		e->sink.action(e->sink.ctx, &act);
 	}
+	return d.action == POLICY_BLOCK || d.drop_flow;
 }
 
 static void on_alert(void *ctx, const struct alert *a)
@@ -115,9 +118,9 @@ static void on_alert(void *ctx, const struct alert *a)
 	struct engine *e = ctx;
 	e->alert_scratch = *a;
 	struct conn *c = enrich_alert(e, &e->alert_scratch);
-	decide(e, &e->alert_scratch, c);
-	if (a->repeat)
-		return; /* acted upon, already logged once */
+	bool enforced = decide(e, &e->alert_scratch, c);
+	if (a->repeat && !enforced)
+		return; /* already logged once, and nothing new was done */
 	e->stats.alerts++;
 	if (e->sink.alert)
 		e->sink.alert(e->sink.ctx, &e->alert_scratch);
