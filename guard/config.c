@@ -12,6 +12,7 @@
 #include <iniparser/iniparser.h>
 
 #include "io/allowlist_file.h"
+#include "util/decimal.h"
 
 #define NAME_LEN 64
 #define LINE_INDEX_MAX 4096
@@ -191,26 +192,9 @@ __attribute__((format(printf, 3, 4))) static bool bad_value(struct load_ctx *x, 
 	return false;
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (*s == '\0')
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 static bool get_uint(struct load_ctx *x, const struct config_key *k, const char *v, uint64_t *out)
 {
-	if (!parse_u64(v, out) || *out < k->min || *out > k->max)
+	if (!decimal_parse_u64(v, UINT64_MAX, out) || *out < k->min || *out > k->max)
 		return bad_value(x, v, "expected an integer from %" PRIu64 " to %" PRIu64, k->min,
 				 k->max);
 	return true;
@@ -267,7 +251,7 @@ static bool set_int(struct load_ctx *x, const struct config_key *k, const char *
 	bool neg = v[0] == '-';
 	uint64_t mag;
 	int64_t lo = (int64_t)k->min - INT32_MAX, hi = (int64_t)k->max - INT32_MAX;
-	if (!parse_u64(v + neg, &mag) || mag > INT32_MAX ||
+	if (!decimal_parse_u64(v + neg, UINT64_MAX, &mag) || mag > INT32_MAX ||
 	    (neg ? -(int64_t)mag : (int64_t)mag) < lo || (neg ? -(int64_t)mag : (int64_t)mag) > hi)
 		return bad_value(x, v, "expected an integer from %" PRId64 " to %" PRId64, lo, hi);
 	*(int *)field(x, k) = (int)(neg ? -(int64_t)mag : (int64_t)mag);
@@ -304,12 +288,13 @@ static bool set_duration(struct load_ctx *x, const struct config_key *k, const c
 	if (ok) {
 		memcpy(whole, v, wn);
 		whole[wn] = '\0';
-		ok = parse_u64(whole, &sec) && sec <= (uint64_t)INT64_MAX / KG_NSEC_PER_SEC - 1;
+		ok = decimal_parse_u64(whole, UINT64_MAX, &sec) &&
+		     sec <= (uint64_t)INT64_MAX / KG_NSEC_PER_SEC - 1;
 	}
 	if (ok && dot) {
 		const char *f = dot + 1;
 		size_t fn = strlen(f);
-		ok = fn >= 1 && fn <= 9 && parse_u64(f, &frac);
+		ok = fn >= 1 && fn <= 9 && decimal_parse_u64(f, UINT64_MAX, &frac);
 		for (size_t i = fn; ok && i < 9; i++)
 			frac *= 10;
 	}

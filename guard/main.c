@@ -21,6 +21,7 @@
 #include "live.h"
 #include "out/connlog.h"
 #include "out/outputs.h"
+#include "util/decimal.h"
 
 #ifndef KG_VERSION
 #define KG_VERSION "0.1.0-dev"
@@ -87,24 +88,6 @@ static int usage_error(const char *fmt, const char *arg)
 	return EX_USAGE;
 }
 
-/* Strict unsigned decimal: digits only, no sign, no overflow. */
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (*s == '\0')
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return true;
-}
-
 enum { OPT_LOG_FORMAT = 256, OPT_MAX_FLOWS, OPT_SEED, OPT_REPORT };
 
 /* Returns -1 to go on, or an exit code. */
@@ -155,14 +138,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->format_set = true;
 			break;
 		case OPT_MAX_FLOWS:
-			if (!parse_u64(optarg, MAX_FLOWS_LIMIT, &v) || v == 0)
+			if (!decimal_parse_u64(optarg, MAX_FLOWS_LIMIT, &v) || v == 0)
 				return usage_error("--max-flows takes a count from 1 to 100000000, not '%s'",
 						   optarg);
 			o->max_flows_set = true;
 			o->max_flows = (size_t)v;
 			break;
 		case OPT_SEED:
-			if (!parse_u64(optarg, UINT64_MAX, &v))
+			if (!decimal_parse_u64(optarg, UINT64_MAX, &v))
 				return usage_error("--seed takes an unsigned decimal number, not '%s'", optarg);
 			o->seed_set = true;
 			o->seed = v;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "out/jsonw.h"
 #include "util/addr.h"
+#include "util/json_writer.h"
 
 #define BITS_DAY KG_SEC(86400)
 /* The per-source aggregate lives in the pair table under this host, which
@@ -420,36 +420,36 @@ static void evidence_write(struct jsonw *w, const struct bits_facts *f, unsigned
 {
 	jsonw_object_begin(w);
 	jsonw_key(w, "method");
-	jsonw_string(w, f->method, 24);
+	jsonw_string_max(w, f->method, 24);
 	jsonw_key(w, "host");
-	jsonw_string(w, f->host, 128 / scale);
+	jsonw_string_max(w, f->host, 128 / scale);
 	jsonw_key(w, "uri");
-	jsonw_string(w, f->uri, 240 / scale);
+	jsonw_string_max(w, f->uri, 240 / scale);
 	jsonw_key(w, "user_agent");
-	jsonw_string(w, f->ua, 120 / scale);
+	jsonw_string_max(w, f->ua, 120 / scale);
 	if (f->bits_version[0]) {
 		jsonw_key(w, "bits_version");
-		jsonw_string(w, f->bits_version, 16);
+		jsonw_string_max(w, f->bits_version, 16);
 	}
 	if (f->range != NULL && f->range[0]) {
 		jsonw_key(w, "range");
-		jsonw_string(w, f->range, 64 / scale);
+		jsonw_string_max(w, f->range, 64 / scale);
 	}
 	if (f->ptypes) {
 		jsonw_key(w, "bits_packet_types");
 		jsonw_array_begin(w);
 		for (int i = 0; i < PT_COUNT; i++)
 			if (f->ptypes & (1u << i))
-				jsonw_string(w, ptype_names[i], 0);
+				jsonw_string(w, ptype_names[i]);
 		jsonw_array_end(w);
 	}
 	if (f->session_id != NULL && f->session_id[0]) {
 		jsonw_key(w, "bits_session_id");
-		jsonw_string(w, f->session_id, 104 / scale);
+		jsonw_string_max(w, f->session_id, 104 / scale);
 	}
 	if (f->content_name != NULL && f->content_name[0]) {
 		jsonw_key(w, "content_name");
-		jsonw_string(w, f->content_name, 96 / scale);
+		jsonw_string_max(w, f->content_name, 96 / scale);
 	}
 	if (f->upload_total >= 0) {
 		jsonw_key(w, "upload_total");
@@ -467,7 +467,7 @@ static void evidence_write(struct jsonw *w, const struct bits_facts *f, unsigned
 	}
 	if (f->content_type != NULL && f->content_type[0]) {
 		jsonw_key(w, "content_type");
-		jsonw_string(w, f->content_type, 64 / scale);
+		jsonw_string_max(w, f->content_type, 64 / scale);
 	}
 	if (f->magic_len > 0) {
 		static const char hex[] = "0123456789abcdef";
@@ -485,18 +485,18 @@ static void evidence_write(struct jsonw *w, const struct bits_facts *f, unsigned
 			}
 		}
 		jsonw_key(w, "body_magic");
-		jsonw_string_n(w, m, n, 0);
+		jsonw_string_n(w, m, n, JSONW_NO_LIMIT);
 	}
 	if (f->file_ext != NULL && f->file_ext[0]) {
 		jsonw_key(w, "file_ext");
-		jsonw_string(w, f->file_ext, 16);
+		jsonw_string_max(w, f->file_ext, 16);
 	}
 	jsonw_key(w, "allowlist");
-	jsonw_string(w, f->allowlist != NULL ? f->allowlist : "none", 128 / scale);
+	jsonw_string_max(w, f->allowlist != NULL ? f->allowlist : "none", 128 / scale);
 	jsonw_key(w, "reasons");
 	jsonw_array_begin(w);
 	for (int i = 0; i < f->nreasons; i++)
-		jsonw_string(w, f->reasons[i], 0);
+		jsonw_string(w, f->reasons[i]);
 	jsonw_array_end(w);
 	jsonw_key(w, "days_seen");
 	jsonw_i64(w, f->days_seen);
@@ -507,7 +507,7 @@ static void evidence_render(const struct bits_facts *f, char *out, size_t cap)
 {
 	for (unsigned scale = 1; scale <= 8; scale *= 2) {
 		struct jsonw w;
-		jsonw_init(&w, out, cap);
+		jsonw_init(&w, out, cap, JSONW_ESCAPE_BYTES);
 		evidence_write(&w, f, scale);
 		if (jsonw_finish(&w) > 0)
 			return;

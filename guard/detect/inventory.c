@@ -167,18 +167,10 @@ static size_t sorted_slots(const struct inventory *inv)
 	return n;
 }
 
+/* conn.log's names, but "ip" where conn.log says "unknown_transport". */
 static const char *proto_name(enum transport t)
 {
-	switch (t) {
-	case TRANSPORT_TCP:
-		return "tcp";
-	case TRANSPORT_UDP:
-		return "udp";
-	case TRANSPORT_ICMP:
-		return "icmp";
-	default:
-		return "ip";
-	}
+	return t == TRANSPORT_UNKNOWN ? "ip" : transport_name(t);
 }
 
 struct row {

@@ -612,30 +612,30 @@ static void scan_emit(struct knock_detector *d, const struct kg_addr *src,
 	const char *shape = !sc->multi_dst    ? "port_scan"
 			    : !sc->multi_port ? "address_scan"
 					      : "random_scan";
-	struct ejson j;
-	ejson_init(&j, a->evidence, sizeof(a->evidence));
-	ejson_raw(&j, "{");
-	ejson_key(&j, true, "shape");
-	ejson_str(&j, shape);
-	ejson_key(&j, false, "distinct_targets");
-	ejson_printf(&j, "%u", sc->count);
-	ejson_key(&j, false, "distinct_dsts");
-	ejson_printf(&j, "%u", sc->n_dsts);
-	ejson_key(&j, false, "window_s");
-	ejson_printf(&j, "%lld", (long long)(d->cfg.scan_window / KG_NSEC_PER_SEC));
-	ejson_key(&j, false, "window_start");
-	ejson_time(&j, sc->window_start);
-	ejson_key(&j, false, "first_dst");
-	ejson_addr(&j, &sc->first_dst);
-	ejson_key(&j, false, "first_port");
-	ejson_printf(&j, "%u", sc->first_port);
-	ejson_key(&j, false, "last_outcome");
+	struct jsonw j;
+	jsonw_init(&j, a->evidence, sizeof(a->evidence), JSONW_ESCAPE_MINIMAL);
+	jsonw_object_begin(&j);
+	jsonw_key(&j, "shape");
+	jsonw_string(&j, shape);
+	jsonw_key(&j, "distinct_targets");
+	jsonw_u64(&j, sc->count);
+	jsonw_key(&j, "distinct_dsts");
+	jsonw_u64(&j, sc->n_dsts);
+	jsonw_key(&j, "window_s");
+	jsonw_i64(&j, d->cfg.scan_window / KG_NSEC_PER_SEC);
+	jsonw_key(&j, "window_start");
+	jsonw_time(&j, sc->window_start);
+	jsonw_key(&j, "first_dst");
+	jsonw_addr(&j, &sc->first_dst);
+	jsonw_key(&j, "first_port");
+	jsonw_u64(&j, sc->first_port);
+	jsonw_key(&j, "last_outcome");
 	char lb[16];
-	ejson_str(&j, knock_outcome_label(h->outcome, h->icmp_type, h->icmp_code, lb));
-	ejson_key(&j, false, "fixed_window_1024");
-	ejson_bool(&j, h->ip_proto == 6 && h->window == 1024);
-	ejson_raw(&j, "}");
-	if (j.overflow)
+	jsonw_string(&j, knock_outcome_label(h->outcome, h->icmp_type, h->icmp_code, lb));
+	jsonw_key(&j, "fixed_window_1024");
+	jsonw_bool(&j, h->ip_proto == 6 && h->window == 1024);
+	jsonw_object_end(&j);
+	if (jsonw_overflowed(&j))
 		snprintf(a->evidence, sizeof(a->evidence), "{}");
 	char s[KG_ADDR_STRLEN];
 	addr_format(src, s);
@@ -754,30 +754,30 @@ const char *knock_spa_reply_name(uint8_t state)
 	}
 }
 
-void knock_spa_json(struct ejson *j, const struct knock_config *cfg, const struct knock_spa_cand *c)
+void knock_spa_json(struct jsonw *j, const struct knock_config *cfg, const struct knock_spa_cand *c)
 {
-	ejson_raw(j, "{");
-	ejson_key(j, true, "dport");
-	ejson_printf(j, "%u", c->dport);
-	ejson_key(j, false, "proto");
-	ejson_str(j, knock_proto_name(c->ip_proto));
-	ejson_key(j, false, "default_port");
-	ejson_bool(j, c->dport == cfg->spa_port);
-	ejson_key(j, false, "len");
-	ejson_printf(j, "%u", c->len);
-	ejson_key(j, false, "b64_ratio");
-	ejson_printf(j, "%.3f", c->b64_permille / 1000.0);
-	ejson_key(j, false, "entropy");
-	ejson_printf(j, "%.2f", c->entropy_centi / 100.0);
-	ejson_key(j, false, "reply");
-	ejson_str(j, knock_spa_reply_name(c->state));
-	ejson_key(j, false, "ts");
-	ejson_time(j, c->ts);
-	ejson_key(j, false, "src");
-	ejson_addr(j, &c->src);
-	ejson_key(j, false, "uid");
-	ejson_str(j, c->uid);
-	ejson_raw(j, "}");
+	jsonw_object_begin(j);
+	jsonw_key(j, "dport");
+	jsonw_u64(j, c->dport);
+	jsonw_key(j, "proto");
+	jsonw_string(j, knock_proto_name(c->ip_proto));
+	jsonw_key(j, "default_port");
+	jsonw_bool(j, c->dport == cfg->spa_port);
+	jsonw_key(j, "len");
+	jsonw_u64(j, c->len);
+	jsonw_key(j, "b64_ratio");
+	jsonw_fixed(j, c->b64_permille / 1000.0, 3);
+	jsonw_key(j, "entropy");
+	jsonw_fixed(j, c->entropy_centi / 100.0, 2);
+	jsonw_key(j, "reply");
+	jsonw_string(j, knock_spa_reply_name(c->state));
+	jsonw_key(j, "ts");
+	jsonw_time(j, c->ts);
+	jsonw_key(j, "src");
+	jsonw_addr(j, &c->src);
+	jsonw_key(j, "uid");
+	jsonw_string(j, c->uid);
+	jsonw_object_end(j);
 }
 
 static void spa_resolved(struct knock_detector *d, const struct kg_addr *src,
@@ -806,14 +806,15 @@ static void spa_resolved(struct knock_detector *d, const struct kg_addr *src,
 	knock_alert_begin(d, "PortKnock::SPA_Candidate", allow ? SEV_INFO : SEV_MEDIUM, h->ts, src,
 			  dst, h);
 	struct alert *a = &d->scratch;
-	struct ejson j;
-	ejson_init(&j, a->evidence, sizeof(a->evidence));
-	ejson_raw(&j, "{\"spa\":");
+	struct jsonw j;
+	jsonw_init(&j, a->evidence, sizeof(a->evidence), JSONW_ESCAPE_MINIMAL);
+	jsonw_object_begin(&j);
+	jsonw_key(&j, "spa");
 	knock_spa_json(&j, &d->cfg, c);
-	ejson_key(&j, false, "allowlisted");
-	ejson_bool(&j, allow);
-	ejson_raw(&j, "}");
-	if (j.overflow)
+	jsonw_key(&j, "allowlisted");
+	jsonw_bool(&j, allow);
+	jsonw_object_end(&j);
+	if (jsonw_overflowed(&j))
 		snprintf(a->evidence, sizeof(a->evidence), "{}");
 	if (allow)
 		snprintf(a->policy_rule, sizeof(a->policy_rule), "knock_allowlist");
@@ -891,25 +892,28 @@ static void known_check(struct knock_detector *d, uint32_t ps, uint32_t newest)
 		else
 			snprintf(name, sizeof(name), "known-%zu", ki + 1);
 		snprintf(a->policy_rule, sizeof(a->policy_rule), "known:%s", name);
-		struct ejson j;
-		ejson_init(&j, a->evidence, sizeof(a->evidence));
-		ejson_raw(&j, "{");
-		ejson_key(&j, true, "known_sequence");
-		ejson_str(&j, name);
-		ejson_key(&j, false, "ports");
-		ejson_raw(&j, "[");
-		for (unsigned i = 0; i < k->n_ports; i++)
-			ejson_printf(&j, "%s\"%u/%s\"", i ? "," : "", k->ports[i].port,
-				     knock_proto_name(k->ports[i].ip_proto));
-		ejson_raw(&j, "]");
-		ejson_key(&j, false, "n_ports");
-		ejson_printf(&j, "%u", k->n_ports);
-		ejson_key(&j, false, "span_ms");
-		ejson_ms(&j, last->ts - first->ts);
-		ejson_key(&j, false, "allowlisted");
-		ejson_bool(&j, allow);
-		ejson_raw(&j, "}");
-		if (j.overflow)
+		struct jsonw j;
+		jsonw_init(&j, a->evidence, sizeof(a->evidence), JSONW_ESCAPE_MINIMAL);
+		jsonw_object_begin(&j);
+		jsonw_key(&j, "known_sequence");
+		jsonw_string(&j, name);
+		jsonw_key(&j, "ports");
+		jsonw_array_begin(&j);
+		for (unsigned i = 0; i < k->n_ports; i++) {
+			char port[24]; /* "65535/icmp" */
+			snprintf(port, sizeof(port), "%u/%s", k->ports[i].port,
+				 knock_proto_name(k->ports[i].ip_proto));
+			jsonw_string(&j, port);
+		}
+		jsonw_array_end(&j);
+		jsonw_key(&j, "n_ports");
+		jsonw_u64(&j, k->n_ports);
+		jsonw_key(&j, "span_ms");
+		jsonw_ms(&j, last->ts - first->ts);
+		jsonw_key(&j, "allowlisted");
+		jsonw_bool(&j, allow);
+		jsonw_object_end(&j);
+		if (jsonw_overflowed(&j))
 			snprintf(a->evidence, sizeof(a->evidence), "{\"known_sequence\":\"%s\"}",
 				 name);
 		char s1[KG_ADDR_STRLEN], s2[KG_ADDR_STRLEN];

@@ -248,97 +248,92 @@ static struct knock_seq *record_run(struct knock_detector *d, uint32_t ps,
 
 /* ---------------------------------------------------------------- evidence */
 
-static void json_sequence(struct ejson *j, const struct knock_detector *d,
+static void json_sequence(struct jsonw *j, const struct knock_detector *d,
 			  const struct knock_run *r, unsigned max_shown)
 {
 	unsigned from = r->n > max_shown ? r->n - max_shown : 0;
-	ejson_raw(j, "[");
+	jsonw_array_begin(j);
 	for (unsigned i = from; i < r->n; i++) {
 		const struct knock_hit *h = &d->hit[r->idx[i]];
 		char lb[16];
-		ejson_raw(j, i > from ? ",{" : "{");
-		ejson_key(j, true, "ts");
-		ejson_time(j, h->ts);
-		ejson_key(j, false, "proto");
-		ejson_str(j, knock_proto_name(h->ip_proto));
-		ejson_key(j, false, "port");
-		ejson_printf(j, "%u", h->dport);
-		ejson_key(j, false, "outcome");
-		ejson_str(j, knock_outcome_label(h->outcome, h->icmp_type, h->icmp_code, lb));
-		ejson_key(j, false, "uid");
-		ejson_str(j, h->uid);
-		ejson_raw(j, "}");
+		jsonw_object_begin(j);
+		jsonw_key(j, "ts");
+		jsonw_time(j, h->ts);
+		jsonw_key(j, "proto");
+		jsonw_string(j, knock_proto_name(h->ip_proto));
+		jsonw_key(j, "port");
+		jsonw_u64(j, h->dport);
+		jsonw_key(j, "outcome");
+		jsonw_string(j, knock_outcome_label(h->outcome, h->icmp_type, h->icmp_code, lb));
+		jsonw_key(j, "uid");
+		jsonw_string(j, h->uid);
+		jsonw_object_end(j);
 	}
-	ejson_raw(j, "]");
+	jsonw_array_end(j);
 	if (from) {
-		ejson_key(j, false, "sequence_truncated");
-		ejson_printf(j, "%u", from);
+		jsonw_key(j, "sequence_truncated");
+		jsonw_u64(j, from);
 	}
 }
 
-static void json_closed(struct ejson *j, const struct closed_info *ci)
+static void json_closed(struct jsonw *j, const struct closed_info *ci)
 {
 	if (!ci->yes) {
-		ejson_raw(j, "null");
+		jsonw_null(j);
 		return;
 	}
-	ejson_raw(j, "{");
-	ejson_key(j, true, "ts");
-	ejson_time(j, ci->ts);
-	ejson_key(j, false, "uid");
-	ejson_str(j, ci->uid);
-	ejson_key(j, false, "by_src");
-	ejson_bool(j, ci->by_src);
-	ejson_key(j, false, "same_flow");
-	ejson_bool(j, ci->same_flow);
-	ejson_key(j, false, "outcome");
-	ejson_str(j, ci->outcome);
-	ejson_raw(j, "}");
+	jsonw_object_begin(j);
+	jsonw_key(j, "ts");
+	jsonw_time(j, ci->ts);
+	jsonw_key(j, "uid");
+	jsonw_string(j, ci->uid);
+	jsonw_key(j, "by_src");
+	jsonw_bool(j, ci->by_src);
+	jsonw_key(j, "same_flow");
+	jsonw_bool(j, ci->same_flow);
+	jsonw_key(j, "outcome");
+	jsonw_string(j, ci->outcome);
+	jsonw_object_end(j);
 }
 
-static void json_success(struct ejson *j, const struct knock_hit *s, kg_time t, kg_time last_hit,
+static void json_success(struct jsonw *j, const struct knock_hit *s, kg_time t, kg_time last_hit,
 			 const struct closed_info *ci)
 {
-	ejson_raw(j, "{");
-	ejson_key(j, true, "uid");
-	ejson_str(j, s->uid);
-	ejson_key(j, false, "proto");
-	ejson_str(j, knock_proto_name(s->ip_proto));
-	ejson_key(j, false, "port");
-	ejson_printf(j, "%u", s->dport);
-	ejson_key(j, false, "ts");
-	ejson_time(j, t);
-	ejson_key(j, false, "delay_after_last_ms");
-	ejson_ms(j, t - last_hit);
-	ejson_key(j, false, "closed_before");
+	jsonw_object_begin(j);
+	jsonw_key(j, "uid");
+	jsonw_string(j, s->uid);
+	jsonw_key(j, "proto");
+	jsonw_string(j, knock_proto_name(s->ip_proto));
+	jsonw_key(j, "port");
+	jsonw_u64(j, s->dport);
+	jsonw_key(j, "ts");
+	jsonw_time(j, t);
+	jsonw_key(j, "delay_after_last_ms");
+	jsonw_ms(j, t - last_hit);
+	jsonw_key(j, "closed_before");
 	json_closed(j, ci);
-	ejson_raw(j, "}");
+	jsonw_object_end(j);
 }
 
-static void json_seen(struct ejson *j, const struct knock_seq *q, bool have,
+static void json_seen(struct jsonw *j, const struct knock_seq *q, bool have,
 		      const struct kg_addr *src)
 {
 	if (!have) {
-		ejson_raw(j, "null");
+		jsonw_null(j);
 		return;
 	}
-	ejson_raw(j, "{");
-	ejson_key(j, true, "count");
-	ejson_printf(j, "%u", q->count);
-	ejson_key(j, false, "first_ts");
-	ejson_time(j, q->first_ts);
-	ejson_key(j, false, "other_srcs");
-	ejson_raw(j, "[");
-	bool first = true;
-	for (unsigned i = 0; i < q->n_srcs; i++) {
-		if (addr_eq(&q->srcs[i], src))
-			continue;
-		if (!first)
-			ejson_raw(j, ",");
-		ejson_addr(j, &q->srcs[i]);
-		first = false;
-	}
-	ejson_raw(j, "]}");
+	jsonw_object_begin(j);
+	jsonw_key(j, "count");
+	jsonw_u64(j, q->count);
+	jsonw_key(j, "first_ts");
+	jsonw_time(j, q->first_ts);
+	jsonw_key(j, "other_srcs");
+	jsonw_array_begin(j);
+	for (unsigned i = 0; i < q->n_srcs; i++)
+		if (!addr_eq(&q->srcs[i], src))
+			jsonw_addr(j, &q->srcs[i]);
+	jsonw_array_end(j);
+	jsonw_object_end(j);
 }
 
 /* Everything §A.7 computes about one access. */
@@ -356,33 +351,38 @@ struct access_eval {
 	const char *scan_reason;
 };
 
-static void json_run_common(struct ejson *j, const struct knock_detector *d,
+static void json_run_common(struct jsonw *j, const struct knock_detector *d,
 			    const struct access_eval *e, unsigned max_shown)
 {
-	ejson_key(j, true, "sequence");
+	jsonw_key(j, "sequence");
 	json_sequence(j, d, &e->run, max_shown);
-	ejson_key(j, false, "sequence_hash");
-	ejson_printf(j, "\"%016llx\"", (unsigned long long)e->run.tuple_hash);
-	ejson_key(j, false, "n_ports");
-	ejson_printf(j, "%u", e->run.k);
-	ejson_key(j, false, "n_hits");
-	ejson_printf(j, "%u", e->run.n);
-	ejson_key(j, false, "span_ms");
-	ejson_ms(j, e->g.span);
-	ejson_key(j, false, "gaps_ms");
-	ejson_raw(j, "{\"min\":");
-	ejson_ms(j, e->g.min);
-	ejson_raw(j, ",\"median\":");
-	ejson_ms(j, e->g.median);
-	ejson_raw(j, ",\"max\":");
-	ejson_ms(j, e->g.max);
-	ejson_printf(j, ",\"cv\":%.3f}", e->g.cv);
-	ejson_key(j, false, "single_packet_hits");
-	ejson_bool(j, e->single_packet);
-	ejson_key(j, false, "syn_fp_consistent");
-	ejson_bool(j, e->fp_consistent);
-	ejson_key(j, false, "non_syn_hits");
-	ejson_printf(j, "%u", e->non_syn_hits);
+	jsonw_key(j, "sequence_hash");
+	char hash[24];
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)e->run.tuple_hash);
+	jsonw_string(j, hash);
+	jsonw_key(j, "n_ports");
+	jsonw_u64(j, e->run.k);
+	jsonw_key(j, "n_hits");
+	jsonw_u64(j, e->run.n);
+	jsonw_key(j, "span_ms");
+	jsonw_ms(j, e->g.span);
+	jsonw_key(j, "gaps_ms");
+	jsonw_object_begin(j);
+	jsonw_key(j, "min");
+	jsonw_ms(j, e->g.min);
+	jsonw_key(j, "median");
+	jsonw_ms(j, e->g.median);
+	jsonw_key(j, "max");
+	jsonw_ms(j, e->g.max);
+	jsonw_key(j, "cv");
+	jsonw_fixed(j, e->g.cv, 3);
+	jsonw_object_end(j);
+	jsonw_key(j, "single_packet_hits");
+	jsonw_bool(j, e->single_packet);
+	jsonw_key(j, "syn_fp_consistent");
+	jsonw_bool(j, e->fp_consistent);
+	jsonw_key(j, "non_syn_hits");
+	jsonw_u64(j, e->non_syn_hits);
 }
 
 static void write_access_evidence(struct knock_detector *d, const struct access_eval *e,
@@ -392,26 +392,26 @@ static void write_access_evidence(struct knock_detector *d, const struct access_
 	kg_time last = d->hit[e->run.idx[e->run.n - 1]].ts;
 	static const unsigned shown[] = {SEQ_SHOWN_MAX, 8, 4, 0};
 	for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
-		struct ejson j;
-		ejson_init(&j, a->evidence, sizeof(a->evidence));
-		ejson_raw(&j, "{");
+		struct jsonw j;
+		jsonw_init(&j, a->evidence, sizeof(a->evidence), JSONW_ESCAPE_MINIMAL);
+		jsonw_object_begin(&j);
 		json_run_common(&j, d, e, shown[k]);
-		ejson_key(&j, false, "success");
+		jsonw_key(&j, "success");
 		json_success(&j, s, t, last, &e->ci);
-		ejson_key(&j, false, "seen_before");
+		jsonw_key(&j, "seen_before");
 		json_seen(&j, &e->seen, e->have_seen, src);
-		ejson_key(&j, false, "score");
-		ejson_printf(&j, "%d", e->score);
-		ejson_key(&j, false, "scan_like");
-		ejson_bool(&j, e->scan_like);
+		jsonw_key(&j, "score");
+		jsonw_i64(&j, e->score);
+		jsonw_key(&j, "scan_like");
+		jsonw_bool(&j, e->scan_like);
 		if (e->scan_reason) {
-			ejson_key(&j, false, "scan_reason");
-			ejson_str(&j, e->scan_reason);
+			jsonw_key(&j, "scan_reason");
+			jsonw_string(&j, e->scan_reason);
 		}
-		ejson_key(&j, false, "allowlisted");
-		ejson_bool(&j, e->allow_knock || e->allow_scanner);
-		ejson_raw(&j, "}");
-		if (!j.overflow)
+		jsonw_key(&j, "allowlisted");
+		jsonw_bool(&j, e->allow_knock || e->allow_scanner);
+		jsonw_object_end(&j);
+		if (!jsonw_overflowed(&j))
 			return;
 	}
 	snprintf(a->evidence, sizeof(a->evidence), "{\"score\":%d}", e->score);
@@ -631,19 +631,19 @@ static void spa_access(struct knock_detector *d, uint32_t ps, uint32_t si, kg_ti
 		struct alert *a = &d->scratch;
 		if (allow)
 			snprintf(a->policy_rule, sizeof(a->policy_rule), "knock_allowlist");
-		struct ejson j;
-		ejson_init(&j, a->evidence, sizeof(a->evidence));
-		ejson_raw(&j, "{");
-		ejson_key(&j, true, "spa");
+		struct jsonw j;
+		jsonw_init(&j, a->evidence, sizeof(a->evidence), JSONW_ESCAPE_MINIMAL);
+		jsonw_object_begin(&j);
+		jsonw_key(&j, "spa");
 		knock_spa_json(&j, &d->cfg, c);
-		ejson_key(&j, false, "spa_src_is_access_src");
-		ejson_bool(&j, addr_eq(&c->src, &key->src));
-		ejson_key(&j, false, "success");
+		jsonw_key(&j, "spa_src_is_access_src");
+		jsonw_bool(&j, addr_eq(&c->src, &key->src));
+		jsonw_key(&j, "success");
 		json_success(&j, s, t, c->ts, &ci);
-		ejson_key(&j, false, "allowlisted");
-		ejson_bool(&j, allow);
-		ejson_raw(&j, "}");
-		if (j.overflow)
+		jsonw_key(&j, "allowlisted");
+		jsonw_bool(&j, allow);
+		jsonw_object_end(&j);
+		if (jsonw_overflowed(&j))
 			snprintf(a->evidence, sizeof(a->evidence), "{}");
 		char s1[KG_ADDR_STRLEN], s2[KG_ADDR_STRLEN], s3[KG_ADDR_STRLEN];
 		addr_format(&c->src, s1);
@@ -707,16 +707,16 @@ static void emit_repeated(struct knock_detector *d, uint32_t ps, const struct kn
 		e.single_packet &= d->hit[r->idx[i]].retransmits == 0;
 	static const unsigned shown[] = {SEQ_SHOWN_MAX, 8, 4, 0};
 	for (size_t k = 0; k < sizeof(shown) / sizeof(shown[0]); k++) {
-		struct ejson j;
-		ejson_init(&j, a->evidence, sizeof(a->evidence));
-		ejson_raw(&j, "{");
+		struct jsonw j;
+		jsonw_init(&j, a->evidence, sizeof(a->evidence), JSONW_ESCAPE_MINIMAL);
+		jsonw_object_begin(&j);
 		json_run_common(&j, d, &e, shown[k]);
-		ejson_key(&j, false, "seen_before");
+		jsonw_key(&j, "seen_before");
 		json_seen(&j, q, true, &key->src);
-		ejson_key(&j, false, "allowlisted");
-		ejson_bool(&j, allow);
-		ejson_raw(&j, "}");
-		if (!j.overflow)
+		jsonw_key(&j, "allowlisted");
+		jsonw_bool(&j, allow);
+		jsonw_object_end(&j);
+		if (!jsonw_overflowed(&j))
 			break;
 	}
 	char s1[KG_ADDR_STRLEN], s2[KG_ADDR_STRLEN], ports[64];

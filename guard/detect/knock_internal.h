@@ -6,9 +6,9 @@
 #define KG_KNOCK_INTERNAL_H
 
 #include "decode/packet.h"
-#include "detect/evidence_json.h"
 #include "detect/knock.h"
 #include "detect/lru_map.h"
+#include "util/json_writer.h"
 
 #define KNOCK_UID_MAX 20 /* uid_next writes at most 18 characters */
 #define KNOCK_SPA_PER_DST 4
@@ -172,7 +172,7 @@ struct knock_spa *knock_spa_lookup(struct knock_detector *d, const struct kg_add
 const char *knock_spa_reply_name(uint8_t state);
 /* The evidence object spa{dport, proto, default_port, len, b64_ratio, entropy, reply, ts, src,
  * uid}. */
-void knock_spa_json(struct ejson *j, const struct knock_config *cfg,
+void knock_spa_json(struct jsonw *j, const struct knock_config *cfg,
 		    const struct knock_spa_cand *c);
 const struct knock_pair_key *knock_pair_key_of(const struct knock_detector *d, uint32_t pair);
 /* Fills the common fields of d->scratch for a flow of `h` in `pair`. */

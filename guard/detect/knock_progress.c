@@ -118,52 +118,52 @@ static void progress_emit(struct knock_detector *d, const struct knock_pair_key 
 	if (allow)
 		snprintf(a->policy_rule, sizeof(a->policy_rule), "knock_allowlist");
 
-	struct ejson j;
+	struct jsonw j;
 	char lb[16], ports[48] = ""; /* "7000,8000,...", cut in the message */
 	size_t used = 0;
-	ejson_init(&j, a->evidence, sizeof(a->evidence));
-	ejson_raw(&j, "{");
-	ejson_key(&j, true, "hits");
-	ejson_raw(&j, "[");
+	jsonw_init(&j, a->evidence, sizeof(a->evidence), JSONW_ESCAPE_MINIMAL);
+	jsonw_object_begin(&j);
+	jsonw_key(&j, "hits");
+	jsonw_array_begin(&j);
 	for (unsigned i = 0; i < n; i++) {
 		const struct knock_hit *h = &d->hit[idx[i]];
-		ejson_raw(&j, i ? ",{" : "{");
-		ejson_key(&j, true, "proto");
-		ejson_str(&j, knock_proto_name(h->ip_proto));
-		ejson_key(&j, false, "port");
-		ejson_printf(&j, "%u", h->dport);
-		ejson_key(&j, false, "outcome");
-		ejson_str(&j, knock_outcome_label(h->outcome, h->icmp_type, h->icmp_code, lb));
-		ejson_key(&j, false, "uid");
-		ejson_str(&j, h->uid);
-		ejson_raw(&j, "}");
+		jsonw_object_begin(&j);
+		jsonw_key(&j, "proto");
+		jsonw_string(&j, knock_proto_name(h->ip_proto));
+		jsonw_key(&j, "port");
+		jsonw_u64(&j, h->dport);
+		jsonw_key(&j, "outcome");
+		jsonw_string(&j, knock_outcome_label(h->outcome, h->icmp_type, h->icmp_code, lb));
+		jsonw_key(&j, "uid");
+		jsonw_string(&j, h->uid);
+		jsonw_object_end(&j);
 		int w = snprintf(ports + used, sizeof(ports) - used, "%s%u", i ? "," : "",
 				 h->dport);
 		if (w > 0 && (size_t)w < sizeof(ports) - used)
 			used += (size_t)w;
 	}
-	ejson_raw(&j, "]");
-	ejson_key(&j, false, "n_ports");
-	ejson_printf(&j, "%u", k_ports);
-	ejson_key(&j, false, "min_ports");
-	ejson_printf(&j, "%u", d->cfg.in_progress_min_ports);
-	ejson_key(&j, false, "span_ms");
-	ejson_ms(&j, last->ts - first->ts);
-	ejson_key(&j, false, "match");
-	ejson_str(&j, known ? "known_prefix" : "uncommon_ports");
-	ejson_key(&j, false, "known_sequence");
+	jsonw_array_end(&j);
+	jsonw_key(&j, "n_ports");
+	jsonw_u64(&j, k_ports);
+	jsonw_key(&j, "min_ports");
+	jsonw_u64(&j, d->cfg.in_progress_min_ports);
+	jsonw_key(&j, "span_ms");
+	jsonw_ms(&j, last->ts - first->ts);
+	jsonw_key(&j, "match");
+	jsonw_string(&j, known ? "known_prefix" : "uncommon_ports");
+	jsonw_key(&j, "known_sequence");
 	if (known)
-		ejson_str(&j, name);
+		jsonw_string(&j, name);
 	else
-		ejson_raw(&j, "null");
+		jsonw_null(&j);
 	if (known) {
-		ejson_key(&j, false, "known_ports");
-		ejson_printf(&j, "%u", known->n_ports);
+		jsonw_key(&j, "known_ports");
+		jsonw_u64(&j, known->n_ports);
 	}
-	ejson_key(&j, false, "allowlisted");
-	ejson_bool(&j, allow);
-	ejson_raw(&j, "}");
-	if (j.overflow)
+	jsonw_key(&j, "allowlisted");
+	jsonw_bool(&j, allow);
+	jsonw_object_end(&j);
+	if (jsonw_overflowed(&j))
 		snprintf(a->evidence, sizeof(a->evidence), "{\"n_ports\":%u}", k_ports);
 
 	char s1[KG_ADDR_STRLEN], s2[KG_ADDR_STRLEN];

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "detect/evidence_json.h"
+#include "util/json_writer.h"
 
 /* ---------------------------------------------------------------- names */
 
@@ -41,20 +41,10 @@ const char *remote_action_name(enum remote_action a)
 	}
 }
 
+/* The alert's direction names, but "unknown-direction" in a message. */
 static const char *direction_label(enum alert_direction d)
 {
-	switch (d) {
-	case DIR_INBOUND:
-		return "inbound";
-	case DIR_OUTBOUND:
-		return "outbound";
-	case DIR_INTERNAL:
-		return "internal";
-	case DIR_EXTERNAL:
-		return "external";
-	default:
-		return "unknown-direction";
-	}
+	return d == DIR_UNKNOWN ? "unknown-direction" : alert_direction_name(d);
 }
 
 static const char *confidence_name(enum service_confidence c)
@@ -413,39 +403,39 @@ static int nearest_rule(const struct remote_policy *p, const struct remote_sessi
 	return -1;
 }
 
-static void json_rule(struct ejson *j, const struct remote_policy *p, int rule)
+static void json_rule(struct jsonw *j, const struct remote_policy *p, int rule)
 {
 	if (rule < 0) {
-		ejson_raw(j, "null");
+		jsonw_null(j);
 		return;
 	}
 	const struct remote_rule *r = &p->cfg.rules[rule];
-	ejson_raw(j, "{");
-	ejson_key(j, true, "id");
-	ejson_str(j, r->id);
-	ejson_key(j, false, "action");
-	ejson_str(j, remote_action_name(r->action));
+	jsonw_object_begin(j);
+	jsonw_key(j, "id");
+	jsonw_string(j, r->id);
+	jsonw_key(j, "action");
+	jsonw_string(j, remote_action_name(r->action));
 	if (r->comment[0]) {
-		ejson_key(j, false, "comment");
-		ejson_str(j, r->comment);
+		jsonw_key(j, "comment");
+		jsonw_string(j, r->comment);
 	}
-	ejson_raw(j, "}");
+	jsonw_object_end(j);
 }
 
-static void session_evidence(struct ejson *j, const struct remote_session *s)
+static void session_evidence(struct jsonw *j, const struct remote_session *s)
 {
-	ejson_key(j, true, "detected");
-	ejson_str(j, service_name(s->service));
-	ejson_key(j, false, "fingerprint_id");
-	ejson_str(j, s->fingerprint_id);
-	ejson_key(j, false, "match_offset");
-	ejson_printf(j, "%u", s->match_offset);
-	ejson_key(j, false, "confirmed_both_sides");
-	ejson_bool(j, s->both_sides);
-	ejson_key(j, false, "confidence");
-	ejson_str(j, confidence_name(s->confidence));
-	ejson_key(j, false, "standard_port");
-	ejson_bool(j, s->standard_port);
+	jsonw_key(j, "detected");
+	jsonw_string(j, service_name(s->service));
+	jsonw_key(j, "fingerprint_id");
+	jsonw_string(j, s->fingerprint_id);
+	jsonw_key(j, "match_offset");
+	jsonw_u64(j, s->match_offset);
+	jsonw_key(j, "confirmed_both_sides");
+	jsonw_bool(j, s->both_sides);
+	jsonw_key(j, "confidence");
+	jsonw_string(j, confidence_name(s->confidence));
+	jsonw_key(j, "standard_port");
+	jsonw_bool(j, s->standard_port);
 }
 
 static bool session_alert(const struct remote_policy *p, const struct remote_session *s,
@@ -455,24 +445,22 @@ static bool session_alert(const struct remote_policy *p, const struct remote_ses
 	const char *detail = s->detail && s->detail[0] ? s->detail : NULL;
 	/* With the service's own detail first, then without it if that is too long. */
 	for (int pass = 0; pass < 2; pass++) {
-		struct ejson j;
-		ejson_init(&j, a->evidence, sizeof(a->evidence));
-		ejson_raw(&j, "{");
+		struct jsonw j;
+		jsonw_init(&j, a->evidence, sizeof(a->evidence), JSONW_ESCAPE_MINIMAL);
+		jsonw_object_begin(&j);
 		session_evidence(&j, s);
-		if (detail && pass == 0) {
-			ejson_raw(&j, ",");
-			ejson_raw(&j, detail);
-		}
-		ejson_key(&j, false, "authorized");
-		ejson_bool(&j, false);
-		ejson_key(&j, false, "action");
-		ejson_str(&j, remote_action_name(v->action));
-		ejson_key(&j, false, "matched_rule");
+		if (detail && pass == 0)
+			jsonw_raw_value(&j, detail, strlen(detail)); /* "key":value members */
+		jsonw_key(&j, "authorized");
+		jsonw_bool(&j, false);
+		jsonw_key(&j, "action");
+		jsonw_string(&j, remote_action_name(v->action));
+		jsonw_key(&j, "matched_rule");
 		json_rule(&j, p, v->rule);
-		ejson_key(&j, false, "nearest_rule");
+		jsonw_key(&j, "nearest_rule");
 		json_rule(&j, p, nearest_rule(p, s));
-		ejson_raw(&j, "}");
-		if (!j.overflow)
+		jsonw_object_end(&j);
+		if (!jsonw_overflowed(&j))
 			break;
 		snprintf(a->evidence, sizeof(a->evidence), "{}");
 	}
@@ -528,24 +516,24 @@ bool remote_update_bytes(const struct remote_policy *p, const struct remote_sess
 	enum alert_severity sev =
 		v->authorized ? SEV_LOW : (v->severity > SEV_MEDIUM ? v->severity : SEV_MEDIUM);
 	alert_common(p, s, v, "Remote::Large_Transfer", sev, out);
-	struct ejson j;
-	ejson_init(&j, out->evidence, sizeof(out->evidence));
-	ejson_raw(&j, "{");
+	struct jsonw j;
+	jsonw_init(&j, out->evidence, sizeof(out->evidence), JSONW_ESCAPE_MINIMAL);
+	jsonw_object_begin(&j);
 	session_evidence(&j, s);
-	ejson_key(&j, false, "bytes");
-	ejson_printf(&j, "%llu", (unsigned long long)total);
-	ejson_key(&j, false, "orig_bytes");
-	ejson_printf(&j, "%llu", (unsigned long long)s->orig_bytes);
-	ejson_key(&j, false, "resp_bytes");
-	ejson_printf(&j, "%llu", (unsigned long long)s->resp_bytes);
-	ejson_key(&j, false, "threshold");
-	ejson_printf(&j, "%llu", (unsigned long long)p->cfg.large_transfer_bytes);
-	ejson_key(&j, false, "authorized");
-	ejson_bool(&j, v->authorized);
-	ejson_key(&j, false, "matched_rule");
+	jsonw_key(&j, "bytes");
+	jsonw_u64(&j, total);
+	jsonw_key(&j, "orig_bytes");
+	jsonw_u64(&j, s->orig_bytes);
+	jsonw_key(&j, "resp_bytes");
+	jsonw_u64(&j, s->resp_bytes);
+	jsonw_key(&j, "threshold");
+	jsonw_u64(&j, p->cfg.large_transfer_bytes);
+	jsonw_key(&j, "authorized");
+	jsonw_bool(&j, v->authorized);
+	jsonw_key(&j, "matched_rule");
 	json_rule(&j, p, v->rule);
-	ejson_raw(&j, "}");
-	if (j.overflow)
+	jsonw_object_end(&j);
+	if (jsonw_overflowed(&j))
 		snprintf(out->evidence, sizeof(out->evidence), "{}");
 	char c[KG_ADDR_STRLEN], sv[KG_ADDR_STRLEN];
 	addr_format(&s->client, c);

@@ -1,12 +1,13 @@
 #include "out/connlog.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "out/atomic_file.h"
 #include "out/connlog_format.h"
+#include "out/zeek_ascii.h"
 
 struct connlog {
 	struct atomic_file file;
@@ -25,15 +26,6 @@ bool connlog_format_parse(const char *s, enum connlog_format *out)
 	return true;
 }
 
-/* #open/#close hold wall-clock local time, as Zeek's Ascii writer does. */
-static void connlog_stamp(char out[32])
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	if (localtime_r(&now, &tm) == NULL || strftime(out, 32, "%Y-%m-%d-%H-%M-%S", &tm) == 0)
-		snprintf(out, 32, "0000-00-00-00-00-00");
-}
-
 struct connlog *connlog_open(const char *dir, enum connlog_format fmt, char *err, size_t errlen)
 {
 	struct connlog *l = calloc(1, sizeof(*l));
@@ -47,8 +39,8 @@ struct connlog *connlog_open(const char *dir, enum connlog_format fmt, char *err
 		return NULL;
 	}
 	if (fmt == CONNLOG_TSV) {
-		char stamp[32], hdr[CONNLOG_HEADER_MAX];
-		connlog_stamp(stamp);
+		char stamp[ZEEK_ASCII_STAMP_MAX], hdr[CONNLOG_HEADER_MAX];
+		zeek_ascii_stamp(stamp);
 		size_t n = connlog_tsv_header(hdr, sizeof(hdr), stamp);
 		atomic_file_write(&l->file, hdr, n);
 	}
@@ -84,8 +76,8 @@ uint64_t connlog_records(const struct connlog *l)
 bool connlog_close(struct connlog *l, char *err, size_t errlen)
 {
 	if (l->fmt == CONNLOG_TSV) {
-		char stamp[32], footer[64];
-		connlog_stamp(stamp);
+		char stamp[ZEEK_ASCII_STAMP_MAX], footer[64];
+		zeek_ascii_stamp(stamp);
 		size_t n = connlog_tsv_footer(footer, sizeof(footer), stamp);
 		atomic_file_write(&l->file, footer, n);
 	}

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "out/atomic_file.h"
 #include "out/httplog_format.h"
+#include "out/zeek_ascii.h"
 
 struct httplog {
 	struct atomic_file file;
@@ -15,15 +15,6 @@ struct httplog {
 	uint64_t records;
 	char line[HTTPLOG_LINE_MAX]; /* one line at a time; too big for the stack */
 };
-
-/* #open/#close hold wall-clock local time, as Zeek's Ascii writer does. */
-static void httplog_stamp(char out[32])
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	if (localtime_r(&now, &tm) == NULL || strftime(out, 32, "%Y-%m-%d-%H-%M-%S", &tm) == 0)
-		snprintf(out, 32, "0000-00-00-00-00-00");
-}
 
 struct httplog *httplog_open(const char *dir, enum connlog_format fmt, char *err, size_t errlen)
 {
@@ -38,8 +29,8 @@ struct httplog *httplog_open(const char *dir, enum connlog_format fmt, char *err
 		return NULL;
 	}
 	if (fmt == CONNLOG_TSV) {
-		char stamp[32], hdr[HTTPLOG_HEADER_MAX];
-		httplog_stamp(stamp);
+		char stamp[ZEEK_ASCII_STAMP_MAX], hdr[HTTPLOG_HEADER_MAX];
+		zeek_ascii_stamp(stamp);
 		size_t n = httplog_tsv_header(hdr, sizeof(hdr), stamp);
 		atomic_file_write(&l->file, hdr, n);
 	}
@@ -79,8 +70,8 @@ uint64_t httplog_records(const struct httplog *l)
 bool httplog_close(struct httplog *l, char *err, size_t errlen)
 {
 	if (l->fmt == CONNLOG_TSV) {
-		char stamp[32], footer[64];
-		httplog_stamp(stamp);
+		char stamp[ZEEK_ASCII_STAMP_MAX], footer[64];
+		zeek_ascii_stamp(stamp);
 		size_t n = httplog_tsv_footer(footer, sizeof(footer), stamp);
 		atomic_file_write(&l->file, footer, n);
 	}

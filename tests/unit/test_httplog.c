@@ -16,7 +16,7 @@
 
 #include "out/httplog.h"
 #include "out/httplog_format.h"
-#include "out/jsonw.h"
+#include "util/json_writer.h"
 
 #define FIELDS                                                                                      \
 	"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\tmethod\thost\t" \
@@ -207,10 +207,10 @@ static void test_jsonw_bounds(void **state)
 	(void)state;
 	char buf[64];
 	struct jsonw w;
-	jsonw_init(&w, buf, sizeof(buf));
+	jsonw_init(&w, buf, sizeof(buf), JSONW_ESCAPE_BYTES);
 	jsonw_object_begin(&w);
 	jsonw_key(&w, "a");
-	jsonw_string(&w, "x\"y\x01z", 8); /* x \" y = 4, \u0001 would pass 8: cut before it */
+	jsonw_string_max(&w, "x\"y\x01z", 8); /* x \" y = 4, \u0001 would pass 8: cut before it */
 	jsonw_key(&w, "n");
 	jsonw_i64(&w, -5);
 	jsonw_key(&w, "l");
@@ -223,16 +223,21 @@ static void test_jsonw_bounds(void **state)
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "{\"a\":\"x\\\"y\",\"n\":-5,\"l\":[true,7]}");
 
-	jsonw_init(&w, buf, 8);
+	jsonw_init(&w, buf, 8, JSONW_ESCAPE_BYTES);
 	jsonw_object_begin(&w);
 	jsonw_key(&w, "long-key");
 	assert_int_equal(jsonw_finish(&w), 0);
 	assert_string_equal(buf, "");
 
 	char e[16];
-	assert_int_equal(json_escape("a\tb", 3, e, sizeof(e)), 4);
+	jsonw_init(&w, e, sizeof(e), JSONW_ESCAPE_BYTES);
+	jsonw_escaped(&w, "a\tb", 3);
+	assert_int_equal(jsonw_finish(&w), 4);
 	assert_string_equal(e, "a\\tb");
-	assert_int_equal(json_escape("\x01\x02\x03", 3, e, sizeof(e)), 0);
+	jsonw_init(&w, e, sizeof(e), JSONW_ESCAPE_BYTES);
+	jsonw_escaped(&w, "\x01\x02\x03", 3); /* 18 escaped bytes */
+	assert_int_equal(jsonw_finish(&w), 0);
+	assert_string_equal(e, "");
 }
 
 static char *read_all(const char *path)
