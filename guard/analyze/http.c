@@ -631,10 +631,11 @@ static void proxied_add(struct http_state *st, struct http_record *r, const char
 	memcpy(r->proxied + have, item, add + 1);
 }
 
-static void request_header(struct http_state *st, struct http_dir *d, const char *name, size_t nl,
+/* Content-Length and Transfer-Encoding: how the message body ends, in
+ * either direction. */
+static void framing_header(struct http_state *st, struct http_dir *d, const char *name, size_t nl,
 			   const char *v, size_t vl)
 {
-	struct http_record *r = req_record(st);
 	size_t used;
 	if (ieq_n(name, nl, "content-length")) {
 		int64_t x = parse_u63(v, vl, &used);
@@ -648,6 +649,13 @@ static void request_header(struct http_state *st, struct http_dir *d, const char
 		if (icontains(v, vl, "chunked"))
 			d->chunked = true;
 	}
+}
+
+static void request_header(struct http_state *st, struct http_dir *d, const char *name, size_t nl,
+			   const char *v, size_t vl)
+{
+	struct http_record *r = req_record(st);
+	framing_header(st, d, name, nl, v, vl);
 	if (r == NULL)
 		return;
 	if (ieq_n(name, nl, "host"))
@@ -688,19 +696,7 @@ static void response_header(struct http_state *st, struct http_dir *d, const cha
 			    const char *v, size_t vl)
 {
 	struct http_record *r = resp_record(st);
-	size_t used;
-	if (ieq_n(name, nl, "content-length")) {
-		int64_t x = parse_u63(v, vl, &used);
-		if (x < 0 || used != vl)
-			st->stats.bad_framing++;
-		else if (!d->has_length) {
-			d->has_length = true;
-			d->length = (uint64_t)x;
-		}
-	} else if (ieq_n(name, nl, "transfer-encoding")) {
-		if (icontains(v, vl, "chunked"))
-			d->chunked = true;
-	}
+	framing_header(st, d, name, nl, v, vl);
 	if (r == NULL)
 		return;
 	if (ieq_n(name, nl, "content-type"))
