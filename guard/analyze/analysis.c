@@ -163,7 +163,7 @@ static void http_packet(struct analysis *a, struct conn *c, const struct packet 
 {
 	if (c->http_slot == NIL) {
 		/* Only a connection whose first client bytes look like a request. */
-		if (!is_orig || c->service_state == SVC_GAVE_UP || c->history_len == 0)
+		if (!is_orig || c->service_state == SVC_GAVE_UP)
 			return;
 		if (http_probe_request(p->payload, p->payload_caplen) != HTTP_PROBE_YES)
 			return;

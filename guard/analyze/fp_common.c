@@ -201,3 +201,13 @@ void fp_detail_object(struct service_match *m, const char *name, const struct fp
 overflow:
 	d[0] = '\0';
 }
+
+enum fp_side fp_side_of(const struct fp_ctx *x, const struct content_dir *d,
+			const struct content_dir *other, enum fp_partial part, size_t want)
+{
+	switch (part) {
+	case FP_PART_YES: return FP_YES;
+	case FP_PART_MORE: return fp_wait(x, d, other, want);
+	default: return FP_NO;
+	}
+}

@@ -95,6 +95,10 @@ bool fp_dir_open(const struct fp_ctx *x, const struct content_dir *d,
 /* FP_PENDING if d may still grow (as fp_dir_open), FP_ABSENT otherwise. */
 enum fp_side fp_wait(const struct fp_ctx *x, const struct content_dir *d,
 		     const struct content_dir *other, size_t want);
+/* One side judged by a prefix parser's verdict on its bytes: YES, NO, or wait
+ * for `want` bytes when the parser needs more. */
+enum fp_side fp_side_of(const struct fp_ctx *x, const struct content_dir *d,
+			const struct content_dir *other, enum fp_partial part, size_t want);
 
 /* The usual two-sided rule. Any FP_NO: NO_MATCH (neither side can be
  * speaking it with the other). Both FP_YES: MATCH, CONF_HIGH, both_sides.

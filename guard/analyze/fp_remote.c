@@ -345,11 +345,7 @@ static enum fp_side rfb_side(const struct fp_ctx *x, const struct content_dir *d
 {
 	if (d->len == 0)
 		return fp_wait(x, d, other, 1);
-	switch (rfb_version(d->data, d->len)) {
-	case FP_PART_YES: return FP_YES;
-	case FP_PART_MORE: return fp_wait(x, d, other, 12);
-	default: return FP_NO;
-	}
+	return fp_side_of(x, d, other, rfb_version(d->data, d->len), 12);
 }
 
 enum service_verdict fp_rfb(const struct fp_ctx *x, struct service_match *m)

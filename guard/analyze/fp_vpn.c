@@ -603,11 +603,7 @@ static enum fp_side pptp_side(const struct fp_ctx *x, const struct content_dir *
 {
 	if (d->len == 0)
 		return fp_wait(x, d, other, 1);
-	switch (pptp_ctrl(d->data, d->len)) {
-	case FP_PART_YES: return FP_YES;
-	case FP_PART_MORE: return fp_wait(x, d, other, 16);
-	default: return FP_NO;
-	}
+	return fp_side_of(x, d, other, pptp_ctrl(d->data, d->len), 16);
 }
 
 /* A NUL-padded 64-byte name field of SCCRQ/SCCRP. */

@@ -273,6 +273,35 @@ err_has sigterm "interrupted by signal 15"
 no_complete_log sigterm "$T/out-term"
 check "sigterm: records kept, unterminated" test "$(data_lines "$T/out-term/conn.log.incomplete" 2>/dev/null)" = 2 -a -z "$(grep '^#close' "$T/out-term/conn.log.incomplete" 2>/dev/null)"
 
+# --- configuration files: -t, and refusal before anything starts ----------
+run conf-shipped -t -c "$ROOT/conf/knockguard.conf"
+expect_rc conf-shipped 0
+printf '[syslog]\ntransport = tcpp\n' >"$T/bad-value.conf"
+run conf-bad-value -t -c "$T/bad-value.conf"
+expect_rc conf-bad-value 78
+check "conf-bad-value: names file, line, section, key, value, choices" \
+	grep -q "bad-value.conf:2: \[syslog\] transport = 'tcpp': expected one of unix, udp, tcp" "$ERR"
+printf '[knock]\nfoo = 1\n' >"$T/bad-key.conf"
+run conf-bad-key -t -c "$T/bad-key.conf"
+expect_rc conf-bad-key 78
+check "conf-bad-key: unknown key named" grep -q "unknown key 'foo'" "$ERR"
+run conf-missing -t -c "$T/no-such.conf"
+expect_rc conf-missing 78
+check "conf-missing: names the file" grep -q "no-such.conf" "$ERR"
+# Inline mode with a broken file stops before touching nftables or the queue.
+run live-bad-conf -c "$T/bad-value.conf"
+expect_rc live-bad-conf 78
+check "live-bad-conf: says why" grep -q "transport = 'tcpp'" "$ERR"
+# A replay refuses a broken file too, and writes nothing.
+mkdir -p "$T/out-replay-bad-conf"
+run replay-bad-conf -r "$T/valid.pcap" -c "$T/bad-value.conf" -w "$T/out-replay-bad-conf"
+expect_rc replay-bad-conf 78
+check "replay-bad-conf: no log written" test -z "$(ls "$T/out-replay-bad-conf")"
+run t-without-c -t
+expect_rc t-without-c 64
+run report-unknown -r "$T/valid.pcap" --report nosuch
+expect_rc report-unknown 64
+
 # --- the Zeek trace with several pcapng interfaces, when ../shared is there --
 case_dir=$SHARED/zeek/cases/pcapng-multi-interface
 if [ -f "$case_dir/trace.pcap" ]; then
